@@ -1,0 +1,32 @@
+/**
+ * What an agent reports about a resource on this node. "unknown" means the agent could not tell
+ * (a cloud or metadata error): the caller must not treat it as a failure by itself.
+ */
+export type AgentState = "running" | "stopped" | "failed" | "unknown";
+
+export interface AgentResult {
+  state: AgentState;
+  /** One line for the operator; never contains secrets. */
+  message?: string;
+}
+
+export interface AgentContext {
+  /** The resource id (OCF_RESOURCE_INSTANCE). */
+  resourceId: string;
+  params: Readonly<Record<string, string>>;
+  signal: AbortSignal;
+}
+
+/** One resource agent; every method is idempotent and honours ctx.signal. */
+export interface ResourceAgent {
+  /** Brings the resource up; resolves only when it runs (state "running") or reports why not. */
+  start(ctx: AgentContext): Promise<AgentResult>;
+  /** Takes the resource down; "stopped" when it is down, even if it already was. */
+  stop(ctx: AgentContext): Promise<AgentResult>;
+  /** Periodic health check of a resource that should be running here. */
+  monitor(ctx: AgentContext): Promise<AgentResult>;
+  /** One-shot check at daemon start of whether the resource already runs here. */
+  probe(ctx: AgentContext): Promise<AgentResult>;
+  /** Returns an error message per bad parameter, or an empty list. */
+  validate(params: Readonly<Record<string, string>>): string[];
+}
