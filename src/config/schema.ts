@@ -1,20 +1,69 @@
 import { z } from "zod";
+import { parseDuration } from "./duration.ts";
 
 /** Node names follow host-name rules so they can double as addresses when no addr= is given. */
 export const nodeNameSchema = z
   .string()
   .min(1)
   .max(63)
-  .regex(/^[A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9])?$/, "must be a host name (letters, digits, '-', '_', '.')");
+  .regex(
+    /^[A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9])?$/,
+    "must be a host name (letters, digits, '-', '_', '.')",
+  );
 
 /** Resource, group and constraint ids use Pacemaker's XML id rules. */
 export const idSchema = z
   .string()
   .min(1)
   .max(128)
-  .regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, "must start with a letter or '_' and contain only letters, digits, '_', '.', '-'");
+  .regex(
+    /^[A-Za-z_][A-Za-z0-9_.-]*$/,
+    "must start with a letter or '_' and contain only letters, digits, '_', '.', '-'",
+  );
 
 export const ipv4Schema = z.ipv4();
+
+/** Pacemaker's INFINITY: scores are clamped to +-1000000 and INFINITY + -INFINITY = -INFINITY. */
+export const INFINITY_SCORE = 1_000_000;
+
+/** A score as pcs writes it: an integer, INFINITY, +INFINITY or -INFINITY; returns a number clamped to +-INFINITY. */
+export const scoreTextSchema = z
+  .string()
+  .trim()
+  .regex(/^(?:[+-]?INFINITY|[+-]?\d+)$/i, "must be an integer, INFINITY or -INFINITY")
+  .transform((text) => {
+    const upper = text.toUpperCase();
+    if (upper.endsWith("INFINITY")) return upper.startsWith("-") ? -INFINITY_SCORE : INFINITY_SCORE;
+    return Math.max(-INFINITY_SCORE, Math.min(INFINITY_SCORE, Number(text)));
+  });
+
+/** A duration as pcs accepts it (60s, 5min, PT1H, a bare number of seconds); returns whole ms. */
+export const durationTextSchema = z.string().transform((text, ctx) => {
+  try {
+    return parseDuration(text);
+  } catch (error) {
+    ctx.addIssue({ code: "custom", message: error instanceof Error ? error.message : "is not a duration" });
+    return z.NEVER;
+  }
+});
+
+/** Meta attributes the policy reads (resources[].meta, groups[].meta, resourceDefaults), with their value rules. */
+export const knownMetaSchemas = {
+  "resource-stickiness": scoreTextSchema,
+  /** 0 disables; INFINITY (the default) means failures never move the resource. */
+  "migration-threshold": scoreTextSchema.refine((n) => n >= 0, "must not be negative"),
+  /** A duration (60s, 5min, PT1H); 0 means failures never expire. Parsed by config/duration.ts. */
+  "failure-timeout": durationTextSchema,
+  "target-role": z.enum(["Started", "Stopped", "Unpromoted", "Promoted", "Slave", "Master"]),
+  priority: scoreTextSchema,
+} as const;
+
+/** Cluster properties the policy reads, with their value rules (Pacemaker names and values). */
+export const knownPropertySchemas = {
+  "no-quorum-policy": z.enum(["stop", "ignore", "freeze", "demote", "fence", "suicide"]),
+  "stop-all-resources": z.enum(["true", "false"]),
+  "symmetric-cluster": z.enum(["true", "false"]),
+} as const;
 
 export const nodeSchema = z.object({
   name: nodeNameSchema,
@@ -22,6 +71,8 @@ export const nodeSchema = z.object({
   id: z.number().int().min(1).max(65535),
   /** Heartbeat addresses (corosync's ring0_addr); the first is used until links are redundant. */
   addrs: z.array(ipv4Schema).min(1).max(8),
+  /** pcs node standby: the node stays a member but runs no resources. */
+  standby: z.boolean().default(false),
 });
 
 export const operationSchema = z.object({
@@ -30,7 +81,10 @@ export const operationSchema = z.object({
   timeoutMs: z.number().int().min(100).max(3_600_000),
 });
 
-const paramMapSchema = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, "bad name"), z.string().max(4096));
+export const paramMapSchema = z.record(
+  z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, "bad name"),
+  z.string().max(4096),
+);
 
 export const resourceSchema = z.object({
   id: idSchema,
@@ -56,11 +110,121 @@ export const quorumSchema = z.object({
 
 export const locationConstraintSchema = z.object({
   id: idSchema,
+  /** A resource or group id. */
   resource: idSchema,
   node: nodeNameSchema,
   /** Pacemaker score; +-1000000 stands for +-INFINITY. */
   score: z.number().int().min(-1_000_000).max(1_000_000),
+  /**
+   * Absolute expiry (ms, the cluster's clock) of a move/ban with lifetime=; absent: no expiry. Move and
+   * ban write constraints with crm_resource's ids cli-prefer-<rsc> and cli-ban-<rsc>-on-<node>.
+   */
+  expiresMs: z.number().int().min(0).optional(),
 });
+
+/** pcs constraint colocation add <resource> with <withResource> [score]: place resource relative to withResource. */
+export const colocationConstraintSchema = z.object({
+  id: idSchema,
+  /** The dependent: placed after, and where, withResource is. A resource or group id. */
+  resource: idSchema,
+  /** The primary. A resource or group id. */
+  withResource: idSchema,
+  score: z.number().int().min(-1_000_000).max(1_000_000).default(1_000_000),
+});
+
+/** pcs constraint order [start] <first> then [start] <then>: start then after first, stop in reverse. */
+export const orderConstraintSchema = z.object({
+  id: idSchema,
+  /** Resource or group ids. */
+  first: idSchema,
+  then: idSchema,
+  /** Mandatory: then cannot run unless first runs, and restarts when first stops. Optional: ordering only. */
+  kind: z.enum(["Mandatory", "Optional"]).default("Mandatory"),
+  /** Stops run in the reverse order. */
+  symmetrical: z.boolean().default(true),
+});
+
+/** A group: members start in order on one node and stop in reverse order (pcs resource group add). */
+export const groupSchema = z.object({
+  id: idSchema,
+  /** Ids from resources[]; each resource belongs to at most one group. */
+  resources: z.array(idSchema).min(1),
+  /** Meta attributes for every member (target-role, resource-stickiness, ...); a member's own meta wins. */
+  meta: paramMapSchema.default({}),
+});
+
+type ParsedDocument = {
+  resources: { id: string; meta: Record<string, string> }[];
+  groups: { id: string; resources: string[]; meta: Record<string, string> }[];
+  constraints: {
+    colocation: { id: string; resource: string; withResource: string }[];
+    order: { id: string; first: string; then: string }[];
+  };
+  properties: Record<string, string>;
+  resourceDefaults: Record<string, string>;
+};
+
+function checkGroupsAndConstraints(cfg: ParsedDocument, ctx: z.RefinementCtx): void {
+  const resourceIds = new Set(cfg.resources.map((r) => r.id));
+  const groupOf = new Map<string, string>();
+  cfg.groups.forEach((group, g) => {
+    if (resourceIds.has(group.id)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["groups", g, "id"],
+        message: `'${group.id}' is already a resource id`,
+      });
+    }
+    group.resources.forEach((member, m) => {
+      const path = ["groups", g, "resources", m];
+      const other = groupOf.get(member);
+      if (!resourceIds.has(member))
+        ctx.addIssue({ code: "custom", path, message: `no resource '${member}'` });
+      else if (other !== undefined) {
+        ctx.addIssue({ code: "custom", path, message: `'${member}' is already in group '${other}'` });
+      }
+      groupOf.set(member, group.id);
+    });
+  });
+  const known = new Set([...resourceIds, ...cfg.groups.map((g) => g.id)]);
+  const mustExist = (id: string, path: (string | number)[]) => {
+    if (!known.has(id)) ctx.addIssue({ code: "custom", path, message: `no resource or group '${id}'` });
+  };
+  cfg.constraints.colocation.forEach((c, i) => {
+    mustExist(c.resource, ["constraints", "colocation", i, "resource"]);
+    mustExist(c.withResource, ["constraints", "colocation", i, "withResource"]);
+  });
+  cfg.constraints.order.forEach((c, i) => {
+    mustExist(c.first, ["constraints", "order", i, "first"]);
+    mustExist(c.then, ["constraints", "order", i, "then"]);
+  });
+}
+
+function checkAttributeMap(
+  map: Record<string, string>,
+  rules: Record<string, z.ZodType>,
+  path: (string | number)[],
+  ctx: z.RefinementCtx,
+): void {
+  for (const [name, value] of Object.entries(map)) {
+    const rule = rules[name];
+    const parsed = rule?.safeParse(value);
+    if (parsed && !parsed.success) {
+      ctx.addIssue({
+        code: "custom",
+        path: [...path, name],
+        message: parsed.error.issues[0]?.message ?? "invalid",
+      });
+    }
+  }
+}
+
+function checkKnownAttributes(cfg: ParsedDocument, ctx: z.RefinementCtx): void {
+  checkAttributeMap(cfg.properties, knownPropertySchemas, ["properties"], ctx);
+  checkAttributeMap(cfg.resourceDefaults, knownMetaSchemas, ["resourceDefaults"], ctx);
+  cfg.resources.forEach((r, i) => checkAttributeMap(r.meta, knownMetaSchemas, ["resources", i, "meta"], ctx));
+  cfg.groups.forEach((g, i) => checkAttributeMap(g.meta, knownMetaSchemas, ["groups", i, "meta"], ctx));
+}
 
 export const clusterConfigSchema = z
   .object({
@@ -78,14 +242,20 @@ export const clusterConfigSchema = z
     properties: paramMapSchema.default({}),
     resourceDefaults: paramMapSchema.default({}),
     resources: z.array(resourceSchema).default([]),
+    groups: z.array(groupSchema).default([]),
     constraints: z
-      .object({ location: z.array(locationConstraintSchema).default([]) })
-      .default({ location: [] }),
+      .object({
+        location: z.array(locationConstraintSchema).default([]),
+        colocation: z.array(colocationConstraintSchema).default([]),
+        order: z.array(orderConstraintSchema).default([]),
+      })
+      .default({ location: [], colocation: [], order: [] }),
   })
   .superRefine((cfg, ctx) => {
     const seen = (values: readonly (string | number)[], path: string, what: string) => {
       const dup = values.find((v, i) => values.indexOf(v) !== i);
-      if (dup !== undefined) ctx.addIssue({ code: "custom", path: [path], message: `duplicate ${what} '${dup}'` });
+      if (dup !== undefined)
+        ctx.addIssue({ code: "custom", path: [path], message: `duplicate ${what} '${dup}'` });
     };
     seen(
       cfg.nodes.map((n) => n.name),
@@ -102,6 +272,13 @@ export const clusterConfigSchema = z
       "resources",
       "resource id",
     );
+    seen(
+      cfg.groups.map((g) => g.id),
+      "groups",
+      "group id",
+    );
+    checkGroupsAndConstraints(cfg, ctx);
+    checkKnownAttributes(cfg, ctx);
     if (cfg.totem.heartbeatIntervalMs * 2 > cfg.totem.tokenMs) {
       ctx.addIssue({
         code: "custom",
@@ -116,3 +293,6 @@ export type NodeConfig = z.infer<typeof nodeSchema>;
 export type ResourceConfig = z.infer<typeof resourceSchema>;
 export type OperationConfig = z.infer<typeof operationSchema>;
 export type LocationConstraint = z.infer<typeof locationConstraintSchema>;
+export type ColocationConstraint = z.infer<typeof colocationConstraintSchema>;
+export type OrderConstraint = z.infer<typeof orderConstraintSchema>;
+export type GroupConfig = z.infer<typeof groupSchema>;
