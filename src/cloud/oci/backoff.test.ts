@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { ManualClock } from "../../clock/manual-clock.ts";
 import { backoffDelayMs, withRetries } from "./backoff.ts";
 
-test("backoff grows exponentially, is capped, and always keeps half of the step", () => {
+void test("backoff grows exponentially, is capped, and always keeps half of the step", () => {
   const policy = { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 1000 };
   assert.equal(
     backoffDelayMs(0, policy, () => 0),
@@ -27,7 +27,7 @@ test("backoff grows exponentially, is capped, and always keeps half of the step"
   );
 });
 
-test("retries stop at the first non-retryable error and after maxAttempts", async () => {
+void test("retries stop at the first non-retryable error and after maxAttempts", async () => {
   const clock = new ManualClock(0);
   const policy = { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 10 };
   let calls = 0;

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { ManualClock } from "../../clock/manual-clock.ts";
 import { withDeadline } from "./deadline.ts";
 
-test("a call that answers after its deadline is reported as a timeout and its late result is dropped", async () => {
+void test("a call that answers after its deadline is reported as a timeout and its late result is dropped", async () => {
   const clock = new ManualClock(0);
   let finishLate: (value: string) => void = () => {};
   let sawAbort = false;
@@ -23,14 +23,14 @@ test("a call that answers after its deadline is reported as a timeout and its la
   assert.equal(sawAbort, true, "the abandoned HTTP request is aborted");
 });
 
-test("a call within its deadline returns its result and leaves no timer behind", async () => {
+void test("a call within its deadline returns its result and leaves no timer behind", async () => {
   const clock = new ManualClock(0);
   const value = await withDeadline(async () => 42, { timeoutMs: 1000, clock, what: "x" });
   assert.equal(value, 42);
   assert.equal(clock.pendingTimers, 0);
 });
 
-test("aborting the caller's signal rejects at once with its reason", async () => {
+void test("aborting the caller's signal rejects at once with its reason", async () => {
   const clock = new ManualClock(0);
   const controller = new AbortController();
   const pending = withDeadline(() => new Promise<never>(() => {}), {

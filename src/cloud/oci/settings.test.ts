@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { parseOciSettings, settingsFromEnv, DEFAULT_METADATA_BASE_URL } from "./settings.ts";
 
-test("defaults are right for a real OCI instance", () => {
+void test("defaults are right for a real OCI instance", () => {
   const settings = parseOciSettings({});
   assert.equal(settings.auth, "instance_principal");
   assert.equal(settings.metadataBaseUrl, DEFAULT_METADATA_BASE_URL);
@@ -14,7 +14,7 @@ test("defaults are right for a real OCI instance", () => {
   assert.equal(settings.leaseMs, 30_000);
 });
 
-test("environment overrides point every endpoint at an emulator", () => {
+void test("environment overrides point every endpoint at an emulator", () => {
   const settings = settingsFromEnv(
     {
       FLOATIP_OCI_METADATA_URL: "http://127.0.0.1:9000/i/node1/opc/v2/",
@@ -32,7 +32,7 @@ test("environment overrides point every endpoint at an emulator", () => {
   assert.equal(settings.leaseMs, 5000);
 });
 
-test("a bad setting names the field and carries the code", () => {
+void test("a bad setting names the field and carries the code", () => {
   assert.throws(
     () => parseOciSettings({ auth: "magic", retry: { baseDelayMs: 500, maxDelayMs: 10 } }),
     (error: Error) =>
