@@ -8,6 +8,11 @@ export interface AgentResult {
   state: AgentState;
   /** One line for the operator; never contains secrets. */
   message?: string;
+  /**
+   * Set with state "stopped" when another holder took the resource over (a cloud VIP moved by a newer
+   * epoch): not a local failure, so the cluster must not count it or fight for the resource.
+   */
+  displaced?: boolean;
 }
 
 export interface AgentContext {

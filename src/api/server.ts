@@ -1,0 +1,166 @@
+import { chmodSync, mkdirSync, rmSync } from "node:fs";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { dirname } from "node:path";
+import type { z } from "zod";
+import type { Logger } from "../observability/logger.ts";
+import { ApiError, type ApiErrorBody } from "./protocol.ts";
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
+export type Listener = "local" | "remote";
+
+export interface Route<S extends z.ZodType> {
+  method: "GET" | "POST";
+  path: string;
+  /** "local": only on the root-only unix socket; "remote": also on TCP, with a valid token. */
+  scope: "local" | "remote" | "public";
+  schema: S;
+  handle(body: z.infer<S>, ctx: { listener: Listener }): Promise<unknown>;
+}
+
+// Routes are heterogeneous in their schemas; the server only needs parse + handle.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyRoute = Route<any>;
+
+/**
+ * The admin API: JSON over HTTP on a unix socket (mode 0600, so only root talks to it) and on TCP for
+ * peers and remote CLIs, where every route but the public ones needs a bearer token from `cluster auth`.
+ */
+export class AdminServer {
+  private readonly routes = new Map<string, AnyRoute>();
+  private readonly servers: Server[] = [];
+
+  constructor(private readonly deps: { logger: Logger; verifyToken(token: string): boolean }) {}
+
+  add<S extends z.ZodType>(route: Route<S>): void {
+    this.routes.set(`${route.method} ${route.path}`, route);
+  }
+
+  async listenUnix(path: string): Promise<void> {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+    rmSync(path, { force: true });
+    const server = createServer((req, res) => void this.dispatch(req, res, "local"));
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(path, () => resolve());
+    });
+    chmodSync(path, 0o600);
+    this.servers.push(server);
+  }
+
+  async listenTcp(host: string, port: number): Promise<number> {
+    const server = createServer((req, res) => void this.dispatch(req, res, "remote"));
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, host, () => resolve());
+    });
+    this.servers.push(server);
+    const address = server.address();
+    return typeof address === "object" && address ? address.port : port;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(
+      this.servers.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            s.close(() => resolve());
+            s.closeAllConnections();
+          }),
+      ),
+    );
+    this.servers.length = 0;
+  }
+
+  private async dispatch(req: IncomingMessage, res: ServerResponse, listener: Listener): Promise<void> {
+    try {
+      const url = new URL(req.url ?? "/", "http://floatip");
+      const route = this.routes.get(`${req.method ?? "GET"} ${url.pathname}`);
+      if (!route)
+        throw new ApiError(
+          "FLOATIP_E_API_NOT_FOUND",
+          `no such admin call: ${req.method} ${url.pathname}`,
+          404,
+        );
+      if (listener === "remote") {
+        if (route.scope === "local") {
+          throw new ApiError(
+            "FLOATIP_E_API_LOCAL_ONLY",
+            "this call is only allowed on the local socket",
+            403,
+          );
+        }
+        if (route.scope === "remote" && !this.deps.verifyToken(bearerToken(req))) {
+          throw new ApiError(
+            "FLOATIP_E_NOT_AUTHORIZED",
+            "not authorized; run 'floatip cluster auth' for this node first",
+            401,
+          );
+        }
+      }
+      const raw = req.method === "POST" ? await readBody(req) : "{}";
+      let json: unknown;
+      try {
+        json = raw.length === 0 ? {} : JSON.parse(raw);
+      } catch {
+        throw new ApiError("FLOATIP_E_API_BAD_JSON", "request body is not valid JSON");
+      }
+      const parsed = route.schema.safeParse(json);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        const field = issue?.path.join(".") ?? "";
+        throw new ApiError(
+          "FLOATIP_E_API_BAD_REQUEST",
+          `${field ? `${field}: ` : ""}${issue?.message ?? "invalid"}`,
+        );
+      }
+      const result = await route.handle(parsed.data, { listener });
+      send(res, 200, result ?? {});
+    } catch (error) {
+      if (error instanceof ApiError) {
+        send(res, error.status, {
+          error: { code: error.code, message: error.message },
+        } satisfies ApiErrorBody);
+        return;
+      }
+      const coded = error as { code?: unknown; message?: unknown };
+      if (typeof coded.code === "string" && coded.code.startsWith("FLOATIP_E_")) {
+        send(res, 400, { error: { code: coded.code, message: String(coded.message) } });
+        return;
+      }
+      this.deps.logger.error({ err: error }, "admin call crashed");
+      send(res, 500, {
+        error: { code: "FLOATIP_E_INTERNAL", message: "internal error; see the daemon log" },
+      });
+    }
+  }
+}
+
+function bearerToken(req: IncomingMessage): string {
+  const header = req.headers.authorization ?? "";
+  return header.startsWith("Bearer ") ? header.slice(7) : "";
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new ApiError("FLOATIP_E_API_TOO_LARGE", "request body is larger than 1 MiB", 413));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}

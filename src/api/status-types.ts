@@ -1,0 +1,35 @@
+import type { ClusterConfig } from "../config/schema.ts";
+
+export interface ResourceStatusView {
+  id: string;
+  type: string;
+  /** Nodes that report the resource running, failed, or unknown. */
+  runningOn: string[];
+  failedOn: string[];
+  unknownOn: string[];
+  disabled: boolean;
+  failCounts: Record<string, number>;
+  messages: Record<string, string>;
+}
+
+export interface StatusSnapshot {
+  clusterName: string | null;
+  nodeName: string | null;
+  configured: boolean;
+  /** Whether this node's cluster services run (`cluster start`). */
+  running: boolean;
+  dc: string | null;
+  quorate: boolean;
+  online: string[];
+  offline: string[];
+  leaving: string[];
+  nodesConfigured: number;
+  resources: ResourceStatusView[];
+  notes: string[];
+  configEpoch: number | null;
+  lastChange: { at: string; epoch: number } | null;
+  configProblem: string | null;
+  daemon: { pid: number; startedAt: string; version: string };
+  membership: unknown;
+  config: ClusterConfig | null;
+}

@@ -1,0 +1,55 @@
+import { join } from "node:path";
+import { systemClock } from "../clock/system-clock.ts";
+import { registerAdminRoutes, readVersion } from "../daemon/admin-routes.ts";
+import { LocalAgentFactory } from "../daemon/agent-registry.ts";
+import { Daemon } from "../daemon/daemon.ts";
+import { createLogger } from "../observability/logger.ts";
+
+export async function runDaemon(opts: {
+  stateDir: string;
+  socketPath: string;
+  configPath: string | undefined;
+  adminPort: number;
+  adminHost: string;
+  nodeName: string | undefined;
+  leaveResourcesOnExit: boolean;
+}): Promise<void> {
+  const logger = createLogger({ name: "floatip" });
+  const daemon = new Daemon({
+    stateDir: opts.stateDir,
+    socketPath: opts.socketPath,
+    configPath: opts.configPath ?? join(opts.stateDir, "cluster.json"),
+    adminHost: opts.adminHost,
+    adminPort: opts.adminPort,
+    leaveResourcesOnExit: opts.leaveResourcesOnExit,
+    ...(opts.nodeName ? { nodeName: opts.nodeName } : {}),
+    logger,
+    clock: systemClock,
+    agents: new LocalAgentFactory(),
+    version: readVersion(),
+  });
+  registerAdminRoutes(daemon);
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down");
+    daemon.shutdown().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+  try {
+    await daemon.start();
+  } catch (error) {
+    logger.error({ err: error }, "daemon failed to start");
+    process.stderr.write(`Error: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+  logger.info({ socket: opts.socketPath, adminPort: opts.adminPort }, "floatip daemon ready");
+}

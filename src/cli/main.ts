@@ -1,0 +1,274 @@
+import { Command, CommanderError } from "commander";
+import { callApi, ApiCallError, type Endpoint } from "../api/client.ts";
+import type { StatusSnapshot } from "../api/status-types.ts";
+import { parseNodeList, parseResourceArgs, UsageError } from "./pcs-args.ts";
+import { formatStatus } from "./status-format.ts";
+import { daemonStatusLines } from "./daemon-status.ts";
+import { readPassword } from "./password-prompt.ts";
+import { runDaemon } from "./daemon-command.ts";
+
+const DEFAULT_SOCKET = "/run/floatip/floatip.sock";
+
+interface Globals {
+  socket?: string;
+  json?: boolean;
+}
+
+function socketOf(cmd: Command): Endpoint {
+  const globals = cmd.optsWithGlobals<Globals>();
+  return { socketPath: globals.socket ?? process.env["FLOATIP_SOCKET"] ?? DEFAULT_SOCKET };
+}
+
+function wantsJson(cmd: Command): boolean {
+  return cmd.optsWithGlobals<Globals>().json === true;
+}
+
+function printResults(results: { node: string; ok: boolean; message: string }[]): boolean {
+  for (const r of results) {
+    if (r.ok) process.stdout.write(`${r.node}: ${r.message}\n`);
+    else process.stderr.write(`Error: ${r.node}: ${r.message}\n`);
+  }
+  return results.every((r) => r.ok);
+}
+
+async function showStatus(cmd: Command, full: boolean): Promise<void> {
+  const status = await callApi<StatusSnapshot>(socketOf(cmd), "GET", "/v1/status");
+  if (wantsJson(cmd)) {
+    const { config: _config, ...rest } = status;
+    process.stdout.write(`${JSON.stringify(rest, null, 2)}\n`);
+    return;
+  }
+  process.stdout.write(`${formatStatus(status, { full, daemonStatus: await daemonStatusLines(true) })}\n`);
+}
+
+export function buildProgram(): Command {
+  const program = new Command("floatip")
+    .description("High-availability virtual IPs for the cloud, driven with pcs commands")
+    .option("--socket <path>", "admin socket of the local daemon (env FLOATIP_SOCKET)")
+    .option("--json", "print machine-readable JSON")
+    .showHelpAfterError("(run 'floatip --help' for the list of commands)")
+    .configureOutput({ outputError: (str, write) => write(`Error: ${str.replace(/^error: /, "")}`) })
+    .exitOverride();
+
+  program
+    .command("daemon")
+    .description("run the floatip daemon on this node (usually from systemd)")
+    .option(
+      "--state-dir <dir>",
+      "state directory (env FLOATIP_STATE_DIR)",
+      process.env["FLOATIP_STATE_DIR"] ?? "/var/lib/floatip",
+    )
+    .option(
+      "--config <path>",
+      "cluster configuration file (env FLOATIP_CONFIG; default <state-dir>/cluster.json)",
+    )
+    .option(
+      "--admin-port <port>",
+      "admin API TCP port (env FLOATIP_ADMIN_PORT)",
+      process.env["FLOATIP_ADMIN_PORT"] ?? "2224",
+    )
+    .option(
+      "--admin-address <addr>",
+      "admin API listen address",
+      process.env["FLOATIP_ADMIN_ADDRESS"] ?? "0.0.0.0",
+    )
+    .option("--node-name <name>", "this node's name when addresses cannot tell (env FLOATIP_NODE_NAME)")
+    .option(
+      "--leave-resources-on-exit",
+      "keep resources running when the daemon exits, for a restart to re-attach",
+    )
+    .action(async (opts: Record<string, string | boolean | undefined>, cmd: Command) => {
+      await runDaemon({
+        stateDir: String(opts["stateDir"]),
+        socketPath: (socketOf(cmd) as { socketPath: string }).socketPath,
+        configPath: (opts["config"] as string | undefined) ?? process.env["FLOATIP_CONFIG"],
+        adminPort: Number(opts["adminPort"]),
+        adminHost: String(opts["adminAddress"]),
+        nodeName: (opts["nodeName"] as string | undefined) ?? process.env["FLOATIP_NODE_NAME"],
+        leaveResourcesOnExit:
+          opts["leaveResourcesOnExit"] === true || process.env["FLOATIP_LEAVE_RESOURCES"] === "1",
+      });
+    });
+
+  program
+    .command("passwd")
+    .description("set the password of the cluster admin user on this node (pcs: passwd hacluster)")
+    .option("--user <name>", "user name", "hacluster")
+    .option("--stdin", "read the password from standard input")
+    .action(async (opts: { user: string; stdin?: boolean }, cmd: Command) => {
+      const password = await readPassword({
+        prompt: "New password: ",
+        confirm: true,
+        stdin: opts.stdin === true,
+      });
+      await callApi(socketOf(cmd), "POST", "/v1/passwd", { user: opts.user, password });
+      process.stdout.write(`password for ${opts.user} updated\n`);
+    });
+
+  const status = program
+    .command("status")
+    .description("show the cluster status (pcs status)")
+    .option("--full", "show more detail")
+    .action(async (opts: { full?: boolean }, cmd: Command) => showStatus(cmd, opts.full === true));
+  status.command("--full", { hidden: true });
+
+  const cluster = program.command("cluster").description("cluster set-up and control");
+  for (const [parent, name] of [
+    [cluster, "auth"],
+    [program.command("host").description("host authorisation"), "auth"],
+  ] as const) {
+    parent
+      .command(name)
+      .description("authorise this node to administer the given nodes (asks for hacluster's password)")
+      .argument("<nodes...>", "node names, each optionally followed by addr=IP")
+      .option("-u, --username <user>", "user name", "hacluster")
+      .option("-p, --password <password>", "password (asked for when omitted)")
+      .action(async (words: string[], opts: { username: string; password?: string }, cmd: Command) => {
+        const nodes = parseNodeList(words);
+        const password =
+          opts.password ??
+          (await readPassword({ prompt: `Password for ${opts.username}: `, confirm: false, stdin: false }));
+        const answer = await callApi<{ results: { node: string; ok: boolean; message: string }[] }>(
+          socketOf(cmd),
+          "POST",
+          "/v1/cluster/auth",
+          { nodes, username: opts.username, password },
+        );
+        if (!printResults(answer.results)) process.exitCode = 1;
+      });
+  }
+
+  cluster
+    .command("setup")
+    .description("create a cluster: setup [--start] --name NAME node... | setup NAME node [addr=IP]...")
+    .argument("<args...>")
+    .option("--name <name>", "cluster name (pcs 0.9 form)")
+    .option("--start", "start the cluster on all nodes afterwards")
+    .option("--force", "overwrite an existing cluster configuration")
+    .option("--token <ms>", "failure-detection timeout in ms (corosync's token; default 1000)")
+    .action(
+      async (
+        words: string[],
+        opts: { name?: string; start?: boolean; force?: boolean; token?: string },
+        cmd: Command,
+      ) => {
+        const rest = [...words];
+        const name = opts.name ?? rest.shift();
+        if (!name) throw new UsageError("a cluster name is required: setup --name NAME node1 node2");
+        const nodes = parseNodeList(rest);
+        if (nodes.length === 0)
+          throw new UsageError("at least one node is required: setup --name NAME node1 node2");
+        const token = opts.token === undefined ? undefined : Number(opts.token);
+        if (token !== undefined && !Number.isInteger(token))
+          throw new UsageError(`--token ${opts.token} is not a number of ms`);
+        const answer = await callApi<{ results: { node: string; ok: boolean; message: string }[] }>(
+          socketOf(cmd),
+          "POST",
+          "/v1/cluster/setup",
+          {
+            name,
+            nodes,
+            start: opts.start === true,
+            force: opts.force === true,
+            ...(token ? { tokenMs: token } : {}),
+          },
+          120_000,
+        );
+        if (!printResults(answer.results)) process.exitCode = 1;
+      },
+    );
+
+  for (const op of ["start", "stop"] as const) {
+    const c = cluster
+      .command(op)
+      .description(`${op} cluster services: ${op} [--all | node...]`)
+      .argument("[nodes...]")
+      .option("--all", "on all nodes");
+    if (op === "stop") c.option("--leave-resources", "do not stop resources (they keep running unmanaged)");
+    c.action(async (nodes: string[], opts: { all?: boolean; leaveResources?: boolean }, cmd: Command) => {
+      const answer = await callApi<{ results: { node: string; ok: boolean; message: string }[] }>(
+        socketOf(cmd),
+        "POST",
+        `/v1/cluster/${op}`,
+        {
+          all: opts.all === true,
+          nodes,
+          ...(op === "stop" ? { leaveResources: opts.leaveResources === true } : {}),
+        },
+        120_000,
+      );
+      if (!printResults(answer.results)) process.exitCode = 1;
+    });
+  }
+
+  cluster
+    .command("status")
+    .description("show the cluster status")
+    .action(async (_opts: unknown, cmd: Command) => showStatus(cmd, true));
+
+  const resource = program.command("resource").description("manage resources");
+  resource
+    .command("create")
+    .description(
+      "create a resource: create NAME ocf:heartbeat:IPaddr2 ip=... cidr_netmask=... [op monitor interval=10s] [meta k=v]",
+    )
+    .argument("<id>")
+    .argument("<type>")
+    .argument("[args...]")
+    .allowUnknownOption()
+    .action(async (id: string, type: string, words: string[], _opts: unknown, cmd: Command) => {
+      const args = parseResourceArgs(words);
+      await callApi(socketOf(cmd), "POST", "/v1/resource/create", { id, type, ...args });
+    });
+  for (const alias of ["delete", "remove"]) {
+    resource
+      .command(alias)
+      .description("delete a resource")
+      .argument("<id>")
+      .action(async (id: string, _opts: unknown, cmd: Command) => {
+        await callApi(socketOf(cmd), "POST", "/v1/resource/delete", { id });
+        process.stdout.write(`Deleting Resource - ${id}\n`);
+      });
+  }
+  resource
+    .command("cleanup")
+    .description("forget failures of a resource on this node and re-detect its state")
+    .argument("[id]")
+    .action(async (id: string | undefined, _opts: unknown, cmd: Command) => {
+      await callApi(socketOf(cmd), "POST", "/v1/resource/cleanup", id ? { id } : {});
+      process.stdout.write(`Cleaned up ${id ?? "all resources"}\n`);
+    });
+  resource
+    .command("status", { isDefault: true })
+    .description("show resources")
+    .action(async (_opts: unknown, cmd: Command) => showStatus(cmd, false));
+
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  // pcs accepts `status --full` and `status full`; commander treats both as the status command.
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv as string[], { from: "user" });
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? 0 : 1;
+    }
+    if (error instanceof ApiCallError) {
+      process.stderr.write(`Error: ${error.code}: ${error.message}\n`);
+      return 1;
+    }
+    if (error instanceof UsageError) {
+      process.stderr.write(`Error: ${error.message}\n`);
+      return 1;
+    }
+    const coded = error as { code?: string; message?: string };
+    process.stderr.write(`Error: ${coded.message ?? String(error)}\n`);
+    return 1;
+  }
+}
+
+const exitCode = await main(process.argv.slice(2));
+if (process.argv[2] !== "daemon") process.exit(exitCode);

@@ -1,0 +1,70 @@
+import type { StatusSnapshot } from "../api/status-types.ts";
+
+/** `floatip status` in the layout of `pcs status` (crm_mon inside), so operators read it as they always did. */
+export function formatStatus(s: StatusSnapshot, options: { full: boolean; daemonStatus: string[] }): string {
+  const lines: string[] = [];
+  lines.push(`Cluster name: ${s.clusterName ?? "(none)"}`);
+  if (s.configProblem) lines.push("", "WARNINGS:", s.configProblem);
+  if (!s.running) {
+    lines.push("", "Error: cluster is not currently running on this node");
+  } else {
+    lines.push("Cluster Summary:");
+    lines.push("  * Stack: floatip");
+    lines.push(
+      s.dc
+        ? `  * Current DC: ${s.dc} (version ${s.daemon.version}) - partition ${s.quorate ? "with" : "WITHOUT"} quorum`
+        : "  * Current DC: NONE",
+    );
+    lines.push(`  * Last updated: ${new Date().toUTCString()} on ${s.nodeName ?? "?"}`);
+    if (s.lastChange)
+      lines.push(
+        `  * Last change:  ${new Date(s.lastChange.at).toUTCString()} (epoch ${s.lastChange.epoch})`,
+      );
+    lines.push(`  * ${s.nodesConfigured} node${s.nodesConfigured === 1 ? "" : "s"} configured`);
+    const disabled = s.resources.filter((r) => r.disabled).length;
+    lines.push(
+      `  * ${s.resources.length} resource instance${s.resources.length === 1 ? "" : "s"} configured${disabled ? ` (${disabled} DISABLED)` : ""}`,
+    );
+    lines.push("", "Node List:");
+    const online = s.online.filter((n) => !s.leaving.includes(n));
+    if (online.length > 0) lines.push(`  * Online: [ ${online.join(" ")} ]`);
+    for (const n of s.leaving) lines.push(`  * Node ${n}: pending (shutting down)`);
+    if (s.offline.length > 0) lines.push(`  * OFFLINE: [ ${s.offline.join(" ")} ]`);
+    lines.push("", "Full List of Resources:");
+    if (s.resources.length === 0) lines.push("  * No resources");
+    for (const r of s.resources) lines.push(`  * ${r.id}\t(${agentLabel(r.type)}):\t ${resourceState(r)}`);
+    const failures = s.resources.filter((r) => Object.keys(r.failCounts).length > 0);
+    if (failures.length > 0) {
+      lines.push("", "Migration Summary:");
+      for (const r of failures) {
+        for (const [node, count] of Object.entries(r.failCounts)) {
+          lines.push(
+            `  * Node: ${node}:`,
+            `    * ${r.id}: migration-threshold=1000000 fail-count=${count === 1_000_000 ? "INFINITY" : count}`,
+          );
+        }
+      }
+    }
+    if (options.full && s.notes.length > 0) {
+      lines.push("", "Coordinator Notes:");
+      for (const n of s.notes) lines.push(`  * ${n}`);
+    }
+  }
+  lines.push("", "Daemon Status:");
+  for (const d of options.daemonStatus) lines.push(`  ${d}`);
+  return lines.join("\n");
+}
+
+/** Pacemaker prints ocf agents as `ocf::heartbeat:IPaddr2` (standard::provider:type). */
+function agentLabel(type: string): string {
+  const parts = type.split(":");
+  return parts.length === 3 ? `${parts[0]}::${parts[1]}:${parts[2]}` : type;
+}
+
+function resourceState(r: StatusSnapshot["resources"][number]): string {
+  if (r.failedOn.length > 0) return `FAILED ${r.failedOn.join(" ")}`;
+  if (r.runningOn.length === 1) return `Started ${r.runningOn[0]}`;
+  if (r.runningOn.length > 1) return `Started [ ${r.runningOn.join(" ")} ]`;
+  if (r.unknownOn.length > 0) return `Unknown ${r.unknownOn.join(" ")}`;
+  return r.disabled ? "Stopped (disabled)" : "Stopped";
+}

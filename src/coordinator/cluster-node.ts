@@ -1,0 +1,301 @@
+import { EventEmitter } from "node:events";
+import type { Clock } from "../clock/clock.ts";
+import { configHash } from "../config/hash.ts";
+import type { ClusterConfig } from "../config/schema.ts";
+import type { Membership } from "../membership/membership.ts";
+import type { Logger } from "../observability/logger.ts";
+import { decide } from "../policy/decide.ts";
+import type { NodeStatus, PolicyDecision } from "../policy/types.ts";
+import { isQuorate } from "../quorum/votequorum.ts";
+import type { LocalExecutor } from "./local-executor.ts";
+import { decodeReport, encodeReport, type NodeReport } from "./node-report.ts";
+
+export interface ClusterNodeDeps {
+  selfName: string;
+  config: ClusterConfig;
+  membership: Membership;
+  executor: LocalExecutor;
+  clock: Clock;
+  logger: Logger;
+  /** Persists a newer configuration received from a peer; returns false when it was not newer. */
+  adoptConfig(config: ClusterConfig): boolean;
+}
+
+interface PeerReport {
+  incarnation: bigint;
+  report: NodeReport;
+  /** The report without the DC section and config, to tell real status changes from repeats. */
+  statusKey: string;
+}
+
+export interface ClusterView {
+  selfName: string;
+  dc: string | null;
+  quorate: boolean;
+  online: string[];
+  leaving: string[];
+  reports: Record<string, NodeReport>;
+  decision: PolicyDecision | null;
+  /** Actions the current DC asked for, as last seen by this node. */
+  dcActions: NodeReport["dc"] | null;
+}
+
+/**
+ * One node's cluster logic: gossips its report, elects the designated coordinator (lowest node id among
+ * live, non-leaving members), and, when it is the DC, runs the pure policy and publishes the actions.
+ * Every node executes the actions addressed to it by the DC it currently recognises.
+ */
+export class ClusterNode extends EventEmitter {
+  private config: ClusterConfig;
+  private hash: string;
+  private readonly reports = new Map<string, PeerReport>();
+  private alive = new Set<string>();
+  private allSeenOnce = false;
+  private leaving = false;
+  private decision: PolicyDecision | null = null;
+  private lastDcSection: NodeReport["dc"] | null = null;
+  private publishScheduled = false;
+
+  constructor(private readonly deps: ClusterNodeDeps) {
+    super();
+    this.config = deps.config;
+    this.hash = configHash(deps.config);
+    this.alive.add(deps.selfName);
+    deps.membership.on("view", (view: { alive: number[]; lost: number[]; restarted: number[] }) =>
+      this.onView(view),
+    );
+    deps.membership.on("payload", (msg: { nodeId: number; incarnation: bigint; payload: Uint8Array }) =>
+      this.onPayload(msg.nodeId, msg.incarnation, msg.payload),
+    );
+    deps.executor.setResources(this.config.resources);
+    this.refresh();
+  }
+
+  get currentConfig(): ClusterConfig {
+    return this.config;
+  }
+
+  /** A local configuration change (CLI) or one adopted from a peer. */
+  applyConfig(config: ClusterConfig): void {
+    this.config = config;
+    this.hash = configHash(config);
+    this.deps.membership.updatePeers(peersOf(config, this.deps.selfName));
+    this.deps.executor.setResources(config.resources);
+    this.emit("config", config);
+    this.refresh();
+  }
+
+  /** Something local changed (a resource state); re-decide and gossip at once. */
+  refresh(): void {
+    this.decideIfDc();
+    this.schedulePublish();
+  }
+
+  /** Forgets failures of a resource (or all) on this node and re-probes, as `resource cleanup` does. */
+  cleanup(resourceId?: string): void {
+    this.deps.executor.cleanup(resourceId);
+  }
+
+  /** Clean stop: hands resources over and stops them here; resolves when done or after the timeout. */
+  async leave(timeoutMs: number): Promise<void> {
+    this.leaving = true;
+    this.refresh();
+    await this.deps.executor.stopAll();
+    this.refresh();
+    const deadline = this.deps.clock.now() + timeoutMs;
+    // Stay in the membership until a peer runs what we had, so the hand-off is not a node-loss timeout.
+    while (this.deps.clock.now() < deadline && !this.handedOver()) {
+      await this.deps.clock.sleep(20);
+    }
+  }
+
+  view(): ClusterView {
+    const reports: Record<string, NodeReport> = {};
+    for (const [name, r] of this.reports) if (this.alive.has(name)) reports[name] = r.report;
+    reports[this.deps.selfName] = this.ownReport(false);
+    return {
+      selfName: this.deps.selfName,
+      dc: this.dcName(),
+      quorate: this.quorate(),
+      online: this.onlineNames(),
+      leaving: this.leavingNames(),
+      reports,
+      decision: this.decision,
+      dcActions: this.lastDcSection,
+    };
+  }
+
+  private onView(view: { alive: number[]; lost: number[]; restarted: number[] }): void {
+    const names = new Set(
+      view.alive.map((id) => this.nameOf(id)).filter((n): n is string => n !== undefined),
+    );
+    names.add(this.deps.selfName);
+    for (const id of [...view.lost, ...view.restarted]) {
+      const name = this.nameOf(id);
+      // A restarted daemon must probe again before anything is decided about its resources.
+      if (name !== undefined) this.reports.delete(name);
+    }
+    this.alive = names;
+    if (this.config.nodes.every((n) => names.has(n.name))) this.allSeenOnce = true;
+    this.deps.logger.info(
+      { online: [...names], lost: view.lost, restarted: view.restarted },
+      "membership changed",
+    );
+    this.emit("membership", { online: [...names] });
+    this.refresh();
+  }
+
+  private onPayload(nodeId: number, incarnation: bigint, payload: Uint8Array): void {
+    const name = this.nameOf(nodeId);
+    if (name === undefined) return;
+    const decoded = decodeReport(payload);
+    if (!decoded.ok) {
+      this.deps.logger.warn({ node: name, error: decoded.error }, "ignoring a malformed report");
+      return;
+    }
+    const report = decoded.report;
+    if (report.name !== name) return;
+    if (report.config && report.config.epoch > this.config.epoch) {
+      if (this.deps.adoptConfig(report.config)) this.applyConfig(report.config);
+    }
+    const { dc, config: _config, ...status } = report;
+    const statusKey = JSON.stringify(status);
+    const previous = this.reports.get(name);
+    this.reports.set(name, { incarnation, report, statusKey });
+    const statusChanged = previous?.statusKey !== statusKey || previous.incarnation !== incarnation;
+
+    if (dc && name === this.dcName()) {
+      this.lastDcSection = dc;
+      this.deps.executor.apply(dc.actions.filter((a) => a.node === this.deps.selfName));
+    }
+    if (statusChanged) this.refresh();
+    // A peer with an older configuration needs ours attached to our heartbeats.
+    else if (report.configEpoch < this.config.epoch) this.schedulePublish();
+  }
+
+  private decideIfDc(): void {
+    if (this.dcName() !== this.deps.selfName) {
+      this.decision = null;
+      return;
+    }
+    const online = this.onlineNames();
+    const status: Record<string, NodeStatus> = {};
+    for (const name of online) {
+      const report = name === this.deps.selfName ? this.ownReport(false) : this.reports.get(name)?.report;
+      // A node whose report we have not yet seen (or that runs an older configuration) has not probed it.
+      status[name] = report
+        ? { probed: report.probed && report.configEpoch === this.config.epoch, resources: report.resources }
+        : { probed: false, resources: {} };
+    }
+    const decision = decide({
+      config: this.config,
+      view: { online, quorate: this.quorate() },
+      status,
+      nowMs: this.deps.clock.now(),
+    });
+    // A leaving node is no candidate, but what it still runs must stop before it starts elsewhere.
+    const stillOnLeaving = new Set<string>();
+    for (const name of this.leavingNames()) {
+      const report =
+        this.reports.get(name)?.report ?? (name === this.deps.selfName ? this.ownReport(false) : undefined);
+      for (const [rid, r] of Object.entries(report?.resources ?? {}))
+        if (r.state !== "stopped") stillOnLeaving.add(rid);
+    }
+    decision.actions = decision.actions.filter((a) => !(a.op === "start" && stillOnLeaving.has(a.resource)));
+    const changed = JSON.stringify(decision.actions) !== JSON.stringify(this.decision?.actions);
+    this.decision = decision;
+    if (changed && decision.actions.length > 0) {
+      this.deps.logger.info({ actions: decision.actions, notes: decision.notes }, "coordinator decision");
+    }
+    this.lastDcSection = {
+      quorate: this.quorate(),
+      online,
+      actions: decision.actions,
+      notes: decision.notes,
+    };
+    this.deps.executor.apply(decision.actions.filter((a) => a.node === this.deps.selfName));
+  }
+
+  private schedulePublish(): void {
+    if (this.publishScheduled) return;
+    this.publishScheduled = true;
+    // Coalesce bursts of changes into one immediate heartbeat.
+    queueMicrotask(() => {
+      this.publishScheduled = false;
+      this.deps.membership.setPayload(encodeReport(this.ownReport(true)));
+      this.deps.membership.sendNow();
+    });
+  }
+
+  private ownReport(forWire: boolean): NodeReport {
+    const isDc = this.dcName() === this.deps.selfName;
+    const lagging = [...this.reports.entries()].some(
+      ([name, r]) => this.alive.has(name) && r.report.configEpoch < this.config.epoch,
+    );
+    return {
+      v: 1,
+      name: this.deps.selfName,
+      configEpoch: this.config.epoch,
+      configHash: this.hash,
+      probed: this.deps.executor.allProbed,
+      leaving: this.leaving,
+      resources: this.deps.executor.report(),
+      ...(isDc && this.lastDcSection ? { dc: this.lastDcSection } : {}),
+      ...(forWire && lagging ? { config: this.config } : {}),
+    };
+  }
+
+  private handedOver(): boolean {
+    const own = this.deps.executor.report();
+    if (Object.values(own).some((r) => r.state !== "stopped")) return false;
+    const others = this.onlineNames();
+    if (others.length === 0) return true;
+    const wanted = this.config.resources.filter((r) => (r.meta["target-role"] ?? "Started") !== "Stopped");
+    return wanted.every((res) =>
+      others.some((n) => this.reports.get(n)?.report.resources[res.id]?.state === "running"),
+    );
+  }
+
+  private onlineNames(): string[] {
+    return this.config.nodes.map((n) => n.name).filter((n) => this.alive.has(n) && !this.isLeaving(n));
+  }
+
+  private leavingNames(): string[] {
+    return this.config.nodes.map((n) => n.name).filter((n) => this.alive.has(n) && this.isLeaving(n));
+  }
+
+  private isLeaving(name: string): boolean {
+    if (name === this.deps.selfName) return this.leaving;
+    return this.reports.get(name)?.report.leaving === true;
+  }
+
+  private dcName(): string | null {
+    const candidates = this.config.nodes
+      .filter((n) => this.alive.has(n.name) && !this.isLeaving(n.name))
+      .sort((a, b) => a.id - b.id);
+    return candidates[0]?.name ?? null;
+  }
+
+  private quorate(): boolean {
+    return isQuorate({
+      expectedVotes: this.config.nodes.length,
+      aliveVotes: this.config.nodes.filter((n) => this.alive.has(n.name)).length,
+      twoNode: this.config.quorum.twoNode,
+      waitForAll: this.config.quorum.waitForAll,
+      allSeenOnce: this.allSeenOnce,
+    });
+  }
+
+  private nameOf(id: number): string | undefined {
+    return this.config.nodes.find((n) => n.id === id)?.name;
+  }
+}
+
+export function peersOf(
+  config: ClusterConfig,
+  selfName: string,
+): { id: number; name: string; addrs: string[] }[] {
+  return config.nodes
+    .filter((n) => n.name !== selfName)
+    .map((n) => ({ id: n.id, name: n.name, addrs: n.addrs }));
+}

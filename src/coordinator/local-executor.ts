@@ -1,0 +1,283 @@
+import type { AgentResult, ResourceAgent } from "../agents/agent.ts";
+import type { Clock, TimerHandle } from "../clock/clock.ts";
+import type { ResourceConfig } from "../config/schema.ts";
+import type { Logger } from "../observability/logger.ts";
+import type { ResourceReport } from "./node-report.ts";
+
+/** Pacemaker's INFINITY: a start failure bans the resource from this node (start-failure-is-fatal). */
+export const INFINITY_FAILCOUNT = 1_000_000;
+
+const DEFAULT_TIMEOUT_MS = 20_000;
+
+export type AgentResolver = (resource: ResourceConfig) => ResourceAgent;
+
+interface Entry {
+  config: ResourceConfig;
+  agent: ResourceAgent;
+  state: ResourceReport["state"];
+  failCount: number;
+  lastFailureMs?: number;
+  message?: string;
+  /** The operation in flight; one at a time per resource, like Pacemaker's executor. */
+  busy: Promise<void> | null;
+  probed: boolean;
+  monitorTimer: TimerHandle | null;
+}
+
+export interface ExecutorEvents {
+  /** Called whenever a resource's reported state changes, so the node can gossip at once. */
+  onChange(): void;
+}
+
+/**
+ * Runs agents on this node: probes at start, start/stop on the coordinator's request, recurring monitors.
+ * It never decides placement; it reports what is true here.
+ */
+export class LocalExecutor {
+  private readonly entries = new Map<string, Entry>();
+  private closed = false;
+
+  constructor(
+    private readonly deps: {
+      resolveAgent: AgentResolver;
+      clock: Clock;
+      logger: Logger;
+      events: ExecutorEvents;
+    },
+  ) {}
+
+  /** Brings the resource set in line with the configuration; new resources are probed before use. */
+  setResources(resources: readonly ResourceConfig[]): void {
+    const wanted = new Set(resources.map((r) => r.id));
+    for (const [id, entry] of this.entries) {
+      if (!wanted.has(id)) {
+        this.entries.delete(id);
+        this.clearMonitor(entry);
+        // A deleted resource must not keep running unmanaged here.
+        if (entry.state === "running" || entry.state === "unknown" || entry.state === "failed") {
+          void this.runOp(entry, "stop");
+        }
+      }
+    }
+    for (const config of resources) {
+      const existing = this.entries.get(config.id);
+      if (existing && sameDefinition(existing.config, config)) continue;
+      if (existing) {
+        existing.config = config;
+        existing.agent = this.deps.resolveAgent(config);
+        this.scheduleMonitor(existing);
+        continue;
+      }
+      const entry: Entry = {
+        config,
+        agent: this.deps.resolveAgent(config),
+        state: "unknown",
+        failCount: 0,
+        busy: null,
+        probed: false,
+        monitorTimer: null,
+      };
+      this.entries.set(config.id, entry);
+      void this.probe(entry);
+    }
+  }
+
+  get allProbed(): boolean {
+    for (const entry of this.entries.values()) if (!entry.probed) return false;
+    return true;
+  }
+
+  report(): Record<string, ResourceReport> {
+    const out: Record<string, ResourceReport> = {};
+    for (const [id, e] of this.entries) {
+      out[id] = {
+        state: e.state,
+        failCount: e.failCount,
+        ...(e.lastFailureMs !== undefined ? { lastFailureMs: e.lastFailureMs } : {}),
+        ...(e.message !== undefined ? { message: e.message.slice(0, 300) } : {}),
+      };
+    }
+    return out;
+  }
+
+  /** Executes the coordinator's actions addressed to this node; repeated requests are no-ops. */
+  apply(actions: readonly { op: "start" | "stop"; resource: string }[]): void {
+    for (const action of actions) {
+      const entry = this.entries.get(action.resource);
+      if (!entry || entry.busy || !entry.probed) continue;
+      if (action.op === "start" && entry.state === "running") continue;
+      if (action.op === "stop" && entry.state === "stopped") continue;
+      void this.runOp(entry, action.op);
+    }
+  }
+
+  /** Forgets failures, as `resource cleanup` does, and re-probes the real state. */
+  cleanup(resourceId?: string): void {
+    for (const [id, entry] of this.entries) {
+      if (resourceId !== undefined && id !== resourceId) continue;
+      entry.failCount = 0;
+      delete entry.lastFailureMs;
+      delete entry.message;
+      if (!entry.busy) void this.probe(entry);
+    }
+    this.deps.events.onChange();
+  }
+
+  /** Triggers an immediate monitor of a running resource (e.g. its address was just removed). */
+  checkNow(resourceId: string): void {
+    const entry = this.entries.get(resourceId);
+    if (entry && entry.state === "running" && !entry.busy) void this.runMonitor(entry);
+  }
+
+  resourceIds(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  paramsOf(resourceId: string): Readonly<Record<string, string>> | undefined {
+    return this.entries.get(resourceId)?.config.params;
+  }
+
+  /** Stops every resource that may run here (clean shutdown), in reverse configuration order. */
+  async stopAll(): Promise<void> {
+    const entries = [...this.entries.values()].reverse();
+    for (const entry of entries) {
+      if (entry.busy) await entry.busy;
+      if (entry.state !== "stopped") await this.runOp(entry, "stop");
+    }
+  }
+
+  /** Stops timers without touching resources (leave them running for a restart to re-attach). */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const entry of this.entries.values()) this.clearMonitor(entry);
+    await Promise.allSettled([...this.entries.values()].map((e) => e.busy ?? Promise.resolve()));
+  }
+
+  private async probe(entry: Entry): Promise<void> {
+    await this.exclusive(entry, async () => {
+      const result = await this.call(entry, "probe");
+      entry.probed = true;
+      // A probe that cannot tell stays "unknown": the policy then refuses to start the resource elsewhere.
+      this.setState(entry, result.state === "failed" ? "failed" : result.state, result.message);
+      this.scheduleMonitor(entry);
+    });
+  }
+
+  private runOp(entry: Entry, op: "start" | "stop"): Promise<void> {
+    return this.exclusive(entry, async () => {
+      this.deps.logger.info({ resource: entry.config.id, op }, `${op} ${entry.config.id}`);
+      const result = await this.call(entry, op);
+      if (op === "start") {
+        if (result.state === "running") this.setState(entry, "running", result.message);
+        else if (result.state === "stopped" && isDisplaced(result))
+          this.setState(entry, "stopped", result.message);
+        else this.recordFailure(entry, result, INFINITY_FAILCOUNT);
+      } else if (result.state === "stopped") {
+        this.setState(entry, "stopped", result.message);
+      } else {
+        // A failed stop leaves the resource in an unknown state; Pacemaker would fence here.
+        this.recordFailure(entry, result, INFINITY_FAILCOUNT);
+      }
+      this.scheduleMonitor(entry);
+    });
+  }
+
+  private async runMonitor(entry: Entry): Promise<void> {
+    await this.exclusive(entry, async () => {
+      if (entry.state !== "running") return;
+      const result = await this.call(entry, "monitor");
+      if (result.state === "running" || result.state === "unknown") {
+        // "unknown" (a cloud error) is never a failure by itself.
+        if (result.message !== entry.message) this.setState(entry, "running", result.message);
+      } else if (result.state === "stopped" && isDisplaced(result)) {
+        this.setState(entry, "stopped", result.message);
+      } else {
+        this.recordFailure(entry, result, entry.failCount + 1);
+      }
+    });
+  }
+
+  private recordFailure(entry: Entry, result: AgentResult, failCount: number): void {
+    entry.failCount = Math.min(INFINITY_FAILCOUNT, failCount);
+    entry.lastFailureMs = this.deps.clock.now();
+    this.deps.logger.warn(
+      { resource: entry.config.id, state: result.state, message: result.message },
+      `${entry.config.id} failed`,
+    );
+    this.setState(entry, "failed", result.message);
+  }
+
+  private setState(entry: Entry, state: ResourceReport["state"], message?: string): void {
+    const changed = entry.state !== state || entry.message !== message;
+    entry.state = state;
+    if (message === undefined) delete entry.message;
+    else entry.message = message;
+    if (changed) this.deps.events.onChange();
+  }
+
+  private async exclusive(entry: Entry, work: () => Promise<void>): Promise<void> {
+    while (entry.busy) await entry.busy;
+    if (this.closed) return;
+    const run = work().catch((error: unknown) => {
+      this.deps.logger.error({ resource: entry.config.id, err: error }, "agent operation crashed");
+      this.recordFailure(entry, { state: "failed", message: (error as Error).message }, entry.failCount + 1);
+    });
+    entry.busy = run;
+    try {
+      await run;
+    } finally {
+      entry.busy = null;
+    }
+  }
+
+  private async call(entry: Entry, op: "start" | "stop" | "monitor" | "probe"): Promise<AgentResult> {
+    const timeoutMs = opTimeout(entry.config, op);
+    const controller = new AbortController();
+    const timer = this.deps.clock.setTimeout(() => controller.abort(new Error(`${op} timed out`)), timeoutMs);
+    try {
+      const ctx = { resourceId: entry.config.id, params: entry.config.params, signal: controller.signal };
+      const pending = entry.agent[op](ctx);
+      const aborted = new Promise<AgentResult>((resolve) =>
+        controller.signal.addEventListener(
+          "abort",
+          () =>
+            resolve({
+              state: op === "monitor" ? "unknown" : "failed",
+              message: `${op} timed out after ${timeoutMs} ms`,
+            }),
+          { once: true },
+        ),
+      );
+      return await Promise.race([pending, aborted]);
+    } finally {
+      this.deps.clock.clearTimeout(timer);
+    }
+  }
+
+  private scheduleMonitor(entry: Entry): void {
+    this.clearMonitor(entry);
+    if (this.closed || entry.state !== "running") return;
+    const interval = entry.config.ops.find((o) => o.name === "monitor")?.intervalMs ?? 0;
+    if (interval <= 0) return;
+    entry.monitorTimer = this.deps.clock.setInterval(() => void this.runMonitor(entry), interval);
+  }
+
+  private clearMonitor(entry: Entry): void {
+    if (entry.monitorTimer) this.deps.clock.clearInterval(entry.monitorTimer);
+    entry.monitorTimer = null;
+  }
+}
+
+function opTimeout(config: ResourceConfig, op: string): number {
+  const name = op === "probe" ? "monitor" : op;
+  return config.ops.find((o) => o.name === name)?.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+}
+
+function sameDefinition(a: ResourceConfig, b: ResourceConfig): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** A cloud VIP taken over by a newer holder is not a local failure: the cluster must not fight over it. */
+function isDisplaced(result: AgentResult): boolean {
+  return result.displaced === true || (result.message ?? "").includes("FLOATIP_E_VIP_HELD_ELSEWHERE");
+}

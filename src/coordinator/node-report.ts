@@ -1,0 +1,63 @@
+import { z } from "zod";
+import { clusterConfigSchema, idSchema, nodeNameSchema } from "../config/schema.ts";
+
+export const resourceReportSchema = z.object({
+  state: z.enum(["running", "stopped", "failed", "unknown"]),
+  failCount: z.number().int().min(0).max(1_000_000),
+  lastFailureMs: z.number().optional(),
+  message: z.string().max(300).optional(),
+});
+
+export const actionSchema = z.object({
+  op: z.enum(["start", "stop"]),
+  resource: idSchema,
+  node: nodeNameSchema,
+});
+
+/**
+ * What every node gossips in its heartbeat payload. The designated coordinator (DC) adds the actions it
+ * wants executed now; heartbeats repeat, so a lost packet only delays an action by one interval.
+ */
+export const nodeReportSchema = z.object({
+  v: z.literal(1),
+  name: nodeNameSchema,
+  configEpoch: z.number().int().min(0),
+  configHash: z.string().max(128),
+  /** True once every configured resource has been probed since this incarnation started. */
+  probed: z.boolean(),
+  /** False while the node is shutting its resources down for a clean stop. */
+  leaving: z.boolean(),
+  resources: z.record(idSchema, resourceReportSchema),
+  dc: z
+    .object({
+      quorate: z.boolean(),
+      online: z.array(nodeNameSchema),
+      actions: z.array(actionSchema).max(10_000),
+      notes: z.array(z.string().max(300)).max(100),
+    })
+    .optional(),
+  /** The whole configuration, sent only while some live peer reports an older epoch. */
+  config: clusterConfigSchema.optional(),
+});
+
+export type NodeReport = z.infer<typeof nodeReportSchema>;
+export type ResourceReport = z.infer<typeof resourceReportSchema>;
+
+export function encodeReport(report: NodeReport): Uint8Array {
+  return Buffer.from(JSON.stringify(report), "utf8");
+}
+
+/** Peers are authenticated, but a bug or version skew must still not crash the daemon. */
+export function decodeReport(
+  bytes: Uint8Array,
+): { ok: true; report: NodeReport } | { ok: false; error: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(bytes).toString("utf8"));
+  } catch {
+    return { ok: false, error: "payload is not JSON" };
+  }
+  const parsed = nodeReportSchema.safeParse(json);
+  if (!parsed.success) return { ok: false, error: parsed.error.issues[0]?.message ?? "invalid report" };
+  return { ok: true, report: parsed.data };
+}

@@ -1,0 +1,362 @@
+import { lookup } from "node:dns/promises";
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+import { callApi } from "../api/client.ts";
+import {
+  ApiError,
+  authRequestSchema,
+  cleanupSchema,
+  nodeSelectionSchema,
+  remoteAuthSchema,
+  remoteSetupSchema,
+  remoteStopSchema,
+  resourceCreateSchema,
+  resourceIdSchema,
+  setupRequestSchema,
+  stopRequestSchema,
+} from "../api/protocol.ts";
+import { randomBytes } from "node:crypto";
+import { clusterConfigSchema, type ClusterConfig } from "../config/schema.ts";
+import { unsupportedTypeMessage } from "./agent-registry.ts";
+import type { Daemon } from "./daemon.ts";
+import { IpAddressAgent } from "../agents/ip-address.ts";
+
+const empty = z.object({});
+
+/** The admin calls behind the CLI; local ones act on this node, remote ones are what peers call. */
+export function registerAdminRoutes(daemon: Daemon): void {
+  const api = daemon.api;
+  const port = daemon.options.adminPort;
+
+  api.add({
+    method: "GET",
+    path: "/v1/status",
+    scope: "remote",
+    schema: empty,
+    handle: async () => daemon.status(),
+  });
+
+  api.add({
+    method: "POST",
+    path: "/v1/passwd",
+    scope: "local",
+    schema: z.object({ user: z.string().min(1).max(64), password: z.string().min(1).max(1024) }),
+    handle: async ({ user, password }) => {
+      daemon.auth.setPassword(user, password);
+      return { ok: true };
+    },
+  });
+
+  api.add({
+    method: "POST",
+    path: "/v1/cluster/auth",
+    scope: "local",
+    schema: authRequestSchema,
+    handle: async ({ nodes, username, password }) => {
+      const results: { node: string; ok: boolean; message: string }[] = [];
+      for (const n of nodes) {
+        try {
+          const addr = n.addr ?? (await resolveNode(n.name));
+          const answer = await callApi<{ token: string }>(
+            { host: addr, port },
+            "POST",
+            "/remote/auth",
+            { username, password },
+            10_000,
+          );
+          daemon.auth.rememberHost(n.name, { addr, port, token: answer.token });
+          results.push({ node: n.name, ok: true, message: "Authorized" });
+        } catch (error) {
+          results.push({ node: n.name, ok: false, message: (error as Error).message });
+        }
+      }
+      return { results };
+    },
+  });
+
+  api.add({
+    method: "POST",
+    path: "/v1/cluster/setup",
+    scope: "local",
+    schema: setupRequestSchema,
+    handle: async (req) => {
+      const nodes = [];
+      for (const [i, n] of req.nodes.entries()) {
+        nodes.push({ name: n.name, id: i + 1, addrs: [n.addr ?? (await resolveNode(n.name))] });
+      }
+      const config: ClusterConfig = clusterConfigSchema.parse({
+        formatVersion: 1,
+        name: req.name,
+        epoch: 1,
+        nodes,
+        ...(req.tokenMs
+          ? {
+              totem: {
+                tokenMs: req.tokenMs,
+                heartbeatIntervalMs: Math.max(20, Math.floor(req.tokenMs / 10)),
+              },
+            }
+          : {}),
+      });
+      const self = await localNodeOf(config);
+      const peers = config.nodes.filter((n) => n.name !== self);
+      const missing = peers.filter((n) => !daemon.auth.knownHost(n.name));
+      if (missing.length > 0) {
+        throw new ApiError(
+          "FLOATIP_E_NOT_AUTHORIZED",
+          `${missing.map((n) => n.name).join(", ")}: not authorized; run 'floatip cluster auth ${missing.map((n) => n.name).join(" ")}' first`,
+        );
+      }
+      const key = randomBytes(32);
+      daemon.install(config, key, req.force);
+      const installed = daemon.loadConfig() ?? config;
+      const knownHosts = Object.fromEntries(
+        config.nodes.map((n) => [n.name, daemon.auth.knownHost(n.name)]).filter(([, h]) => h !== undefined),
+      );
+      const results: { node: string; ok: boolean; message: string }[] = [];
+      for (const peer of peers) {
+        try {
+          await callApi(endpointOf(daemon, peer.name), "POST", "/remote/setup", {
+            config: installed,
+            key: key.toString("base64"),
+            start: req.start,
+            force: req.force,
+            knownHosts,
+          });
+          results.push({ node: peer.name, ok: true, message: "Succeeded" });
+        } catch (error) {
+          results.push({ node: peer.name, ok: false, message: (error as Error).message });
+        }
+      }
+      if (req.start) await daemon.startCluster();
+      results.unshift({ node: self ?? "local", ok: true, message: "Succeeded" });
+      return { results, config: installed };
+    },
+  });
+
+  api.add({
+    method: "POST",
+    path: "/v1/cluster/start",
+    scope: "local",
+    schema: nodeSelectionSchema,
+    handle: async (req) => forEachTarget(daemon, req, "start", { leaveResources: false }),
+  });
+
+  api.add({
+    method: "POST",
+    path: "/v1/cluster/stop",
+    scope: "local",
+    schema: stopRequestSchema,
+    handle: async (req) => forEachTarget(daemon, req, "stop", { leaveResources: req.leaveResources }),
+  });
+
+  api.add({
+    method: "POST",
+    path: "/v1/resource/create",
+    scope: "local",
+    schema: resourceCreateSchema,
+    handle: async (req) => {
+      const problem = unsupportedTypeMessage(req.type);
+      if (problem)
+        throw new ApiError("FLOATIP_E_AGENT_UNKNOWN", problem.replace(/^FLOATIP_E_AGENT_UNKNOWN: /, ""));
+      const errors = new IpAddressAgent().validate(req.params);
+      if (errors.length > 0) throw new ApiError("FLOATIP_E_PARAM_INVALID", errors.join("; "));
+      const config = requireConfig(daemon);
+      if (config.resources.some((r) => r.id === req.id)) {
+        throw new ApiError("FLOATIP_E_RESOURCE_EXISTS", `'${req.id}' already exists`);
+      }
+      const ops = withDefaultOps(req.ops);
+      const next = daemon.updateConfig((draft) => {
+        draft.resources.push({ id: req.id, type: req.type, params: req.params, meta: req.meta, ops });
+      });
+      return { epoch: next.epoch };
+    },
+  });
+
+  api.add({
+    method: "POST",
+    path: "/v1/resource/delete",
+    scope: "local",
+    schema: resourceIdSchema,
+    handle: async ({ id }) => {
+      const config = requireConfig(daemon);
+      if (!config.resources.some((r) => r.id === id)) {
+        throw new ApiError("FLOATIP_E_RESOURCE_UNKNOWN", `Resource '${id}' does not exist.`);
+      }
+      const next = daemon.updateConfig((draft) => {
+        draft.resources = draft.resources.filter((r) => r.id !== id);
+        draft.constraints.location = draft.constraints.location.filter((c) => c.resource !== id);
+      });
+      return { epoch: next.epoch };
+    },
+  });
+
+  api.add({
+    method: "POST",
+    path: "/v1/resource/cleanup",
+    scope: "local",
+    schema: cleanupSchema,
+    handle: async ({ id }) => {
+      const node = daemon.runningNode;
+      if (!node) throw new ApiError("FLOATIP_E_NOT_RUNNING", "cluster services are not running on this node");
+      node.cleanup(id);
+      return { ok: true };
+    },
+  });
+
+  // Called by peers and remote CLIs with a token from `cluster auth`.
+  api.add({
+    method: "POST",
+    path: "/remote/auth",
+    scope: "public",
+    schema: remoteAuthSchema,
+    handle: async ({ username, password }) => {
+      const result = daemon.auth.login(username, password);
+      if (!result.ok)
+        throw new ApiError("FLOATIP_E_AUTH_FAILED", `Unable to authenticate: ${result.reason}`, 401);
+      return { token: result.token };
+    },
+  });
+
+  api.add({
+    method: "POST",
+    path: "/remote/setup",
+    scope: "remote",
+    schema: remoteSetupSchema.extend({
+      knownHosts: z
+        .record(z.string(), z.object({ addr: z.string(), port: z.number().int(), token: z.string() }))
+        .default({}),
+    }),
+    handle: async (req) => {
+      daemon.install(req.config, Buffer.from(req.key, "base64"), req.force);
+      for (const [name, host] of Object.entries(req.knownHosts)) daemon.auth.rememberHost(name, host);
+      if (req.start) await daemon.startCluster();
+      return { ok: true };
+    },
+  });
+
+  api.add({
+    method: "POST",
+    path: "/remote/cluster/start",
+    scope: "remote",
+    schema: empty,
+    handle: async () => {
+      await daemon.startCluster();
+      return { ok: true };
+    },
+  });
+
+  api.add({
+    method: "POST",
+    path: "/remote/cluster/stop",
+    scope: "remote",
+    schema: remoteStopSchema,
+    handle: async ({ leaveResources }) => {
+      await daemon.stopCluster({ leaveResources, forget: true });
+      return { ok: true };
+    },
+  });
+}
+
+async function forEachTarget(
+  daemon: Daemon,
+  req: { all: boolean; nodes: string[] },
+  op: "start" | "stop",
+  options: { leaveResources: boolean },
+): Promise<{ results: { node: string; ok: boolean; message: string }[] }> {
+  const config = requireConfig(daemon);
+  const self = await localNodeOf(config);
+  const targets = req.all ? config.nodes.map((n) => n.name) : req.nodes.length > 0 ? req.nodes : [self ?? ""];
+  for (const t of targets) {
+    if (!config.nodes.some((n) => n.name === t)) {
+      throw new ApiError("FLOATIP_E_NODE_UNKNOWN", `Node '${t}' does not appear to exist in configuration`);
+    }
+  }
+  const run = async (target: string): Promise<{ node: string; ok: boolean; message: string }> => {
+    try {
+      if (target === self) {
+        if (op === "start") await daemon.startCluster();
+        else await daemon.stopCluster({ leaveResources: options.leaveResources, forget: true });
+      } else {
+        await callApi(endpointOf(daemon, target), "POST", `/remote/cluster/${op}`, options, 60_000);
+      }
+      return {
+        node: target,
+        ok: true,
+        message: op === "start" ? "Starting Cluster..." : "Stopping Cluster...",
+      };
+    } catch (error) {
+      return { node: target, ok: false, message: (error as Error).message };
+    }
+  };
+  // Stopping the local node last keeps it able to coordinate the others' hand-off.
+  const ordered =
+    op === "stop" ? [...targets.filter((t) => t !== self), ...targets.filter((t) => t === self)] : targets;
+  const results = op === "start" ? await Promise.all(ordered.map(run)) : await Promise.all(ordered.map(run));
+  return { results };
+}
+
+function endpointOf(daemon: Daemon, node: string): { host: string; port: number; token: string } {
+  const host = daemon.auth.knownHost(node);
+  if (!host) {
+    throw new ApiError(
+      "FLOATIP_E_NOT_AUTHORIZED",
+      `${node}: not authorized; run 'floatip cluster auth ${node}' first`,
+    );
+  }
+  return { host: host.addr, port: host.port, token: host.token };
+}
+
+function requireConfig(daemon: Daemon): ClusterConfig {
+  const config = daemon.loadConfig();
+  if (!config) {
+    throw new ApiError(
+      "FLOATIP_E_NO_CLUSTER",
+      "this node is not in a cluster; run 'floatip cluster setup' first",
+    );
+  }
+  return config;
+}
+
+async function localNodeOf(config: ClusterConfig): Promise<string | null> {
+  const { findSelf } = await import("./self-identity.ts");
+  try {
+    return findSelf(config, process.env["FLOATIP_NODE_NAME"]).name;
+  } catch {
+    return null;
+  }
+}
+
+async function resolveNode(name: string): Promise<string> {
+  try {
+    const { address } = await lookup(name, { family: 4 });
+    return address;
+  } catch {
+    throw new ApiError(
+      "FLOATIP_E_UNKNOWN_HOST",
+      `Unable to resolve node name '${name}'; give its address as '${name} addr=IP'`,
+    );
+  }
+}
+
+function withDefaultOps(
+  ops: ClusterConfig["resources"][number]["ops"],
+): ClusterConfig["resources"][number]["ops"] {
+  // IPaddr2's metadata defaults: start/stop 20s, monitor every 10s with a 20s timeout.
+  const defaults = [
+    { name: "start" as const, intervalMs: 0, timeoutMs: 20_000 },
+    { name: "stop" as const, intervalMs: 0, timeoutMs: 20_000 },
+    { name: "monitor" as const, intervalMs: 10_000, timeoutMs: 20_000 },
+  ];
+  return defaults.map((d) => ops.find((o) => o.name === d.name) ?? d);
+}
+
+export function readVersion(): string {
+  try {
+    return (
+      JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }
+    ).version;
+  } catch {
+    return "unknown";
+  }
+}

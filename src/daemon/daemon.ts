@@ -1,0 +1,205 @@
+import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Clock } from "../clock/clock.ts";
+import { createClusterKey, readClusterKey } from "../config/cluster-key.ts";
+import type { ClusterConfig } from "../config/schema.ts";
+import { ConfigStore, writeFileAtomic } from "../config/store.ts";
+import { AdminServer } from "../api/server.ts";
+import type { StatusSnapshot } from "../api/status-types.ts";
+import { ClusterNode, peersOf } from "../coordinator/cluster-node.ts";
+import { LocalExecutor } from "../coordinator/local-executor.ts";
+import { Membership } from "../membership/membership.ts";
+import { UdpTransport } from "../membership/udp-transport.ts";
+import type { Logger } from "../observability/logger.ts";
+import type { AgentFactory } from "./agent-registry.ts";
+import { AuthStore } from "./auth-store.ts";
+import { findSelf } from "./self-identity.ts";
+import { buildStatus } from "./status-builder.ts";
+
+export interface DaemonOptions {
+  stateDir: string;
+  socketPath: string;
+  configPath: string;
+  adminHost: string;
+  adminPort: number;
+  /** Leave resources running on exit so a restarted daemon re-attaches to them. */
+  leaveResourcesOnExit: boolean;
+  nodeName?: string;
+  logger: Logger;
+  clock: Clock;
+  agents: AgentFactory;
+  version: string;
+}
+
+interface RunningCluster {
+  node: ClusterNode;
+  membership: Membership;
+  executor: LocalExecutor;
+  transport: UdpTransport;
+  selfName: string;
+}
+
+/**
+ * One floatip daemon per node: always answers the admin API (like pcsd), and runs the cluster services
+ * (membership, coordinator, executor) between `cluster start` and `cluster stop`.
+ */
+export class Daemon {
+  readonly store: ConfigStore;
+  readonly auth: AuthStore;
+  readonly api: AdminServer;
+  private cluster: RunningCluster | null = null;
+  private readonly startedAt = new Date();
+  private transition: Promise<void> = Promise.resolve();
+
+  constructor(readonly options: DaemonOptions) {
+    mkdirSync(options.stateDir, { recursive: true, mode: 0o700 });
+    this.store = ConfigStore.open(options.configPath);
+    this.auth = new AuthStore(options.stateDir, () => options.clock.now());
+    this.api = new AdminServer({ logger: options.logger, verifyToken: (t) => this.auth.verifyToken(t) });
+  }
+
+  get keyPath(): string {
+    return join(this.options.stateDir, "cluster.key");
+  }
+
+  private get startedMarker(): string {
+    return join(this.options.stateDir, "cluster-started");
+  }
+
+  async start(): Promise<void> {
+    await this.api.listenUnix(this.options.socketPath);
+    await this.api.listenTcp(this.options.adminHost, this.options.adminPort);
+    const config = this.loadConfig();
+    if (config && existsSync(this.startedMarker)) await this.startCluster();
+  }
+
+  loadConfig(): ClusterConfig | null {
+    const config = this.store.load();
+    if (this.store.lastLoadProblem) this.options.logger.warn(this.store.lastLoadProblem);
+    return config;
+  }
+
+  get runningNode(): ClusterNode | null {
+    return this.cluster?.node ?? null;
+  }
+
+  /** Installs a cluster configuration and key received at setup. */
+  install(config: ClusterConfig, key: Buffer | null, force: boolean): void {
+    const existing = this.store.load();
+    if (existing && !force && existing.name !== config.name) {
+      throw Object.assign(
+        new Error(
+          `FLOATIP_E_CLUSTER_EXISTS: this node already belongs to cluster '${existing.name}'; destroy it first or use --force`,
+        ),
+        { code: "FLOATIP_E_CLUSTER_EXISTS" },
+      );
+    }
+    if (key) writeFileAtomic(this.keyPath, key, { mode: 0o600, overwrite: true });
+    else if (!existsSync(this.keyPath)) createClusterKey(this.keyPath);
+    const next = { ...config, epoch: Math.max(config.epoch, (existing?.epoch ?? 0) + 1) };
+    this.store.commit(next);
+  }
+
+  /** Commits a configuration change made on this node and hands it to the running cluster. */
+  updateConfig(mutate: (draft: ClusterConfig) => void): ClusterConfig {
+    const next = this.store.update(mutate);
+    this.cluster?.node.applyConfig(next);
+    return next;
+  }
+
+  startCluster(): Promise<void> {
+    return this.serialize(async () => {
+      if (this.cluster) return;
+      const config = this.loadConfig();
+      if (!config) {
+        throw Object.assign(
+          new Error("FLOATIP_E_NO_CLUSTER: this node is not in a cluster; run 'floatip cluster setup' first"),
+          { code: "FLOATIP_E_NO_CLUSTER" },
+        );
+      }
+      const key = readClusterKey(this.keyPath);
+      const self = findSelf(config, this.options.nodeName);
+      const { logger, clock } = this.options;
+      const transport = await UdpTransport.bind({
+        address: self.addrs[0] ?? "0.0.0.0",
+        port: config.totem.port,
+      });
+      const membership = new Membership({
+        self: { id: self.id, name: self.name },
+        peers: peersOf(config, self.name),
+        key,
+        clusterName: config.name,
+        tokenMs: config.totem.tokenMs,
+        heartbeatIntervalMs: config.totem.heartbeatIntervalMs,
+        transport,
+        clock,
+      });
+      let node: ClusterNode | null = null;
+      const executor = new LocalExecutor({
+        resolveAgent: (resource) => this.options.agents.agentFor(resource, node?.currentConfig ?? config),
+        clock,
+        logger: logger.child({ component: "executor" }),
+        events: { onChange: () => node?.refresh() },
+      });
+      node = new ClusterNode({
+        selfName: self.name,
+        config,
+        membership,
+        executor,
+        clock,
+        logger: logger.child({ component: "coordinator" }),
+        adoptConfig: (remote) => this.store.adopt(remote),
+      });
+      this.cluster = { node, membership, executor, transport, selfName: self.name };
+      writeFileSync(this.startedMarker, `${new Date().toISOString()}\n`, { mode: 0o600 });
+      logger.info({ node: self.name, cluster: config.name }, "cluster services started");
+    });
+  }
+
+  stopCluster(options: { leaveResources: boolean; forget: boolean }): Promise<void> {
+    return this.serialize(async () => {
+      const running = this.cluster;
+      if (!running) {
+        if (options.forget) rmSync(this.startedMarker, { force: true });
+        return;
+      }
+      const config = running.node.currentConfig;
+      if (!options.leaveResources) await running.node.leave(config.totem.tokenMs * 3);
+      running.membership.stop();
+      await running.executor.close();
+      await running.transport.close();
+      this.cluster = null;
+      if (options.forget) rmSync(this.startedMarker, { force: true });
+      this.options.logger.info({ leftResources: options.leaveResources }, "cluster services stopped");
+    });
+  }
+
+  async shutdown(): Promise<void> {
+    await this.stopCluster({ leaveResources: this.options.leaveResourcesOnExit, forget: false });
+    await this.api.close();
+    rmSync(this.options.socketPath, { force: true });
+  }
+
+  status(): StatusSnapshot {
+    const config = this.store.load();
+    const lastChange = existsSync(this.options.configPath)
+      ? { at: statSync(this.options.configPath).mtime.toISOString(), epoch: config?.epoch ?? 0 }
+      : null;
+    return buildStatus({
+      config,
+      view: this.cluster?.node.view() ?? null,
+      membershipStats: this.cluster?.membership.stats() ?? null,
+      configProblem: this.store.lastLoadProblem,
+      lastChange,
+      daemon: { pid: process.pid, startedAt: this.startedAt.toISOString(), version: this.options.version },
+      nodeName: this.cluster?.selfName ?? null,
+    });
+  }
+
+  /** Start and stop requests arrive concurrently from CLI calls; run them one at a time. */
+  private serialize(work: () => Promise<void>): Promise<void> {
+    const next = this.transition.then(work, work);
+    this.transition = next.catch(() => undefined);
+    return next;
+  }
+}
