@@ -1,0 +1,243 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ManualClock } from "../../clock/manual-clock.ts";
+import { silentLogger } from "../../observability/logger.ts";
+import type { LocalInstance } from "./discovery.ts";
+import { InMemoryOciApi } from "./in-memory-oci-api.ts";
+import { PrivateIpMover } from "./private-ip-mover.ts";
+import { readHoldTags } from "./hold-tags.ts";
+
+const SUBNET = "ocid1.subnet.test.app";
+const VIP = "10.0.0.100";
+const LEASE_MS = 30_000;
+
+function instance(name: string): LocalInstance {
+  return {
+    instanceId: `ocid1.instance.test.${name}`,
+    displayName: name,
+    region: "us-phoenix-1",
+    availabilityDomain: "AD-1",
+    compartmentId: "ocid1.compartment.test",
+    vnics: [
+      {
+        vnicId: `ocid1.vnic.test.${name}`,
+        subnetId: SUBNET,
+        subnetCidr: "10.0.0.0/24",
+        primaryPrivateIp: name === "a" ? "10.0.0.11" : "10.0.0.12",
+        macAddr: "02:00:17:00:00:01",
+        virtualRouterIp: "10.0.0.1",
+        nicIndex: 0,
+        compartmentId: "ocid1.compartment.test",
+      },
+    ],
+  };
+}
+
+function world(options: { stateFileA?: string } = {}) {
+  const api = new InMemoryOciApi();
+  const clock = new ManualClock(1_700_000_000_000);
+  const a = instance("a");
+  const b = instance("b");
+  for (const node of [a, b]) {
+    api.addVnic({ id: node.vnics[0]!.vnicId, subnetId: SUBNET, privateIp: node.vnics[0]!.primaryPrivateIp });
+    api.addPrivateIp({
+      ipAddress: node.vnics[0]!.primaryPrivateIp,
+      vnicId: node.vnics[0]!.vnicId,
+      isPrimary: true,
+    });
+  }
+  const mover = (node: LocalInstance, stateFile?: string) =>
+    new PrivateIpMover({
+      api,
+      localInstance: async () => node,
+      clock,
+      leaseMs: LEASE_MS,
+      logger: silentLogger(),
+      ...(stateFile ? { stateFile } : {}),
+    });
+  return { api, clock, a, b, moverA: mover(a, options.stateFileA), moverB: mover(b), mover };
+}
+
+void test("creates the VIP on this VNIC with epoch 1 when it does not exist", async () => {
+  const { api, clock, a, moverA } = world();
+  const result = await moverA.claim(VIP);
+  assert.equal(result.outcome, "created");
+  const stored = api.byAddress(VIP);
+  assert.equal(stored?.vnicId, a.vnics[0]!.vnicId);
+  assert.deepEqual(readHoldTags(stored!.freeformTags), {
+    epoch: 1,
+    holder: a.instanceId,
+    leaseUntil: clock.now() + LEASE_MS,
+  });
+});
+
+void test("moves the VIP from another node with epoch+1, guarded by if-match, and verifies by reading back", async () => {
+  const { api, b, moverA, moverB } = world();
+  await moverA.claim(VIP);
+  api.setPrivateIp(api.byAddress(VIP)!.id, {
+    freeformTags: { ...api.byAddress(VIP)!.freeformTags, "cost-center": "42" },
+  });
+  api.calls.length = 0;
+  const result = await moverB.claim(VIP);
+  assert.equal(result.outcome, "moved");
+  assert.equal(result.outcome === "moved" && result.epoch, 2);
+  const stored = api.byAddress(VIP)!;
+  assert.equal(stored.vnicId, b.vnics[0]!.vnicId);
+  assert.equal(stored.freeformTags["cost-center"], "42", "tags floatip does not own are kept");
+  assert.equal(readHoldTags(stored.freeformTags).holder, b.instanceId);
+  assert.deepEqual(api.calls.slice(-2), ["UpdatePrivateIp", "GetPrivateIp"], "the move is read back");
+});
+
+void test("a claim of a VIP already on this VNIC changes nothing when the lease is fresh", async () => {
+  const { api, moverA } = world();
+  await moverA.claim(VIP);
+  api.calls.length = 0;
+  const again = await moverA.claim(VIP);
+  assert.equal(again.outcome, "already");
+  assert.ok(!api.calls.includes("UpdatePrivateIp"));
+});
+
+void test("of two nodes racing for the VIP exactly one wins and the loser stands down", async () => {
+  const { api, a, b, moverA, moverB, mover } = world();
+  const c = instance("c");
+  c.vnics[0]!.vnicId = "ocid1.vnic.test.c";
+  api.addVnic({ id: c.vnics[0]!.vnicId, subnetId: SUBNET });
+  await mover(c).claim(VIP);
+  // B reads, then A moves the VIP before B's write: B's if-match is stale.
+  let interleaved = false;
+  api.beforeCall = async (operation) => {
+    if (operation === "UpdatePrivateIp" && !interleaved) {
+      interleaved = true;
+      api.beforeCall = undefined;
+      const resultA = await moverA.claim(VIP);
+      assert.equal(resultA.outcome, "moved");
+    }
+  };
+  const resultB = await moverB.claim(VIP);
+  assert.equal(resultB.outcome, "lost-race");
+  const stored = api.byAddress(VIP)!;
+  assert.equal(stored.vnicId, a.vnics[0]!.vnicId);
+  assert.equal(readHoldTags(stored.freeformTags).epoch, 2);
+  assert.notEqual(stored.vnicId, b.vnics[0]!.vnicId);
+});
+
+void test("a displaced node does not take the VIP back while the new holder's lease runs", async () => {
+  const { api, clock, b, moverA, moverB } = world();
+  await moverA.claim(VIP); // A holds (epoch 1)
+  assert.equal((await moverB.claim(VIP)).outcome, "moved"); // partition: B's side takes over at once
+  // A, still alive on its side of the partition, tries to take it back.
+  api.calls.length = 0;
+  const back = await moverA.claim(VIP);
+  assert.equal(back.outcome, "held-elsewhere");
+  assert.equal(back.outcome === "held-elsewhere" && back.holderInstanceId, b.instanceId);
+  assert.ok(!api.calls.includes("UpdatePrivateIp"), "no second move");
+  assert.equal(api.byAddress(VIP)!.vnicId, b.vnics[0]!.vnicId);
+
+  // B keeps renewing while it is alive; A still stays away.
+  clock.advance(LEASE_MS / 2);
+  assert.equal((await moverB.renew(VIP)).outcome, "renewed");
+  clock.advance(LEASE_MS / 2);
+  assert.equal((await moverA.claim(VIP)).outcome, "held-elsewhere");
+
+  // B dies: once its lease ends, A takes the VIP.
+  clock.advance(LEASE_MS + 1);
+  const after = await moverA.claim(VIP);
+  assert.equal(after.outcome, "moved");
+  assert.equal(after.outcome === "moved" && after.epoch, 3);
+});
+
+void test("a displaced node takes the VIP at once after the holder releases it", async () => {
+  const { api, a, moverA, moverB } = world();
+  await moverA.claim(VIP);
+  await moverB.claim(VIP);
+  assert.equal((await moverA.claim(VIP)).outcome, "held-elsewhere");
+  assert.deepEqual(await moverB.release(VIP), { outcome: "released" });
+  assert.equal(api.byAddress(VIP)!.freeformTags["floatip-lease"], "0");
+  assert.equal(api.byAddress(VIP)!.vnicId !== undefined, true, "release never unassigns the private IP");
+  assert.equal((await moverA.claim(VIP)).outcome, "moved");
+  assert.equal(api.byAddress(VIP)!.vnicId, a.vnics[0]!.vnicId);
+});
+
+void test("an admin force move ignores the displacement rule", async () => {
+  const { api, a, moverA, moverB } = world();
+  await moverA.claim(VIP);
+  await moverB.claim(VIP);
+  assert.equal((await moverA.claim(VIP, { mode: "force" })).outcome, "moved");
+  assert.equal(api.byAddress(VIP)!.vnicId, a.vnics[0]!.vnicId);
+});
+
+void test("the displacement is remembered across a restart through the state file", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), "floatip-mover-"));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const stateFile = join(dir, "oci-mover.json");
+  const { a, moverA, moverB, mover } = world({ stateFileA: stateFile });
+  await moverA.claim(VIP);
+  await moverB.claim(VIP);
+  assert.equal((await moverA.inspect(VIP)).state, "held");
+  const restartedA = mover(a, stateFile);
+  assert.equal((await restartedA.claim(VIP)).outcome, "held-elsewhere");
+  assert.match(await readFile(stateFile, "utf8"), /"byEpoch": 2/);
+});
+
+void test("inspect tells whether the VIP is ours and who else holds it", async () => {
+  const { b, moverA, moverB } = world();
+  assert.deepEqual(await moverA.inspect(VIP), { state: "absent" });
+  await moverA.claim(VIP);
+  const mine = await moverA.inspect(VIP);
+  assert.equal(mine.state === "held" && mine.ours, true);
+  await moverB.claim(VIP);
+  const theirs = await moverA.inspect(VIP);
+  assert.equal(theirs.state, "held");
+  if (theirs.state !== "held") return;
+  assert.equal(theirs.ours, false);
+  assert.equal(theirs.displaced, true);
+  assert.equal(theirs.holderInstanceId, b.instanceId);
+  assert.equal(theirs.epoch, 2);
+});
+
+void test("inspect reports unknown, not an answer, when the cloud fails", async () => {
+  const { api, moverA } = world();
+  api.beforeCall = () => {
+    throw new Error("connect ECONNREFUSED");
+  };
+  const result = await moverA.inspect(VIP);
+  assert.equal(result.state, "unknown");
+  assert.match(result.state === "unknown" ? result.reason : "", /ECONNREFUSED/);
+});
+
+void test("renew writes only when less than two thirds of the lease is left", async () => {
+  const { api, clock, moverA } = world();
+  await moverA.claim(VIP);
+  assert.equal((await moverA.renew(VIP)).outcome, "fresh");
+  clock.advance(LEASE_MS / 3 + 1);
+  const renewed = await moverA.renew(VIP);
+  assert.equal(renewed.outcome, "renewed");
+  assert.equal(readHoldTags(api.byAddress(VIP)!.freeformTags).leaseUntil, clock.now() + LEASE_MS);
+  assert.equal(readHoldTags(api.byAddress(VIP)!.freeformTags).epoch, 1, "renewal does not change the epoch");
+});
+
+void test("a claim whose move fails is an error, never a success", async () => {
+  const { api, moverA, moverB } = world();
+  await moverB.claim(VIP);
+  api.beforeCall = (operation) => {
+    if (operation === "UpdatePrivateIp") throw new Error("socket hang up");
+  };
+  await assert.rejects(moverA.claim(VIP), /socket hang up/);
+});
+
+void test("a VIP outside every subnet of this instance is refused with what to do", async () => {
+  const { moverA } = world();
+  await assert.rejects(moverA.claim("10.9.9.9"), (error: Error) =>
+    /^FLOATIP_E_VIP_NOT_IN_SUBNET: 10\.9\.9\.9 is not in subnet 10\.0\.0\.0\/24 .*pick an address inside it$/.test(
+      error.message,
+    ),
+  );
+});
+
+void test("the primary private IP of a VNIC cannot be claimed as a VIP", async () => {
+  const { moverA } = world();
+  await assert.rejects(moverA.claim("10.0.0.12"), /FLOATIP_E_VIP_IS_PRIMARY/);
+});

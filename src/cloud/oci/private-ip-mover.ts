@@ -1,0 +1,515 @@
+import type { Logger } from "pino";
+import type { Clock } from "../../clock/clock.ts";
+import { backoffDelayMs } from "./backoff.ts";
+import { vnicForIp, type LocalInstance, type LocalVnic } from "./discovery.ts";
+import { DisplacementMemory } from "./displacement-memory.ts";
+import { OciCloudError, describeError } from "./errors.ts";
+import { readHoldTags, withHoldTags, type HoldTags } from "./hold-tags.ts";
+import type { FreeformTags, OciApi, PrivateIpInfo, Versioned } from "./oci-api.ts";
+
+export type ClaimMode = "normal" | "force";
+
+export type ClaimResult =
+  | {
+      outcome: "created" | "moved" | "already";
+      privateIpId: string;
+      vnicId: string;
+      epoch: number;
+      leaseUntil: number;
+    }
+  | {
+      /** This node was displaced and the other holder's lease is still running. */
+      outcome: "held-elsewhere";
+      holderVnicId: string | undefined;
+      holderInstanceId: string | undefined;
+      epoch: number;
+      leaseUntil: number;
+    }
+  | {
+      /** Another node moved the VIP between our read and our write. */
+      outcome: "lost-race";
+      holderVnicId: string | undefined;
+      holderInstanceId: string | undefined;
+      epoch: number;
+    };
+
+export type InspectResult =
+  | {
+      state: "held";
+      privateIpId: string;
+      etag: string | undefined;
+      holderVnicId: string | undefined;
+      holderInstanceId: string | undefined;
+      epoch: number;
+      leaseUntil: number;
+      /** The VIP is on this node's VNIC. */
+      ours: boolean;
+      /** Not ours, and another holder took it from this node with a newer epoch. */
+      displaced: boolean;
+      /** All freeform tags as read, so renew can write without reading again. */
+      tags: FreeformTags;
+      subnetId: string;
+    }
+  | { state: "absent" }
+  | { state: "unknown"; reason: string; error: unknown };
+
+export type HeldInspection = Extract<InspectResult, { state: "held" }>;
+
+export type RenewResult =
+  | { outcome: "renewed" | "fresh"; leaseUntil: number; epoch: number }
+  | { outcome: "not-holder"; holderVnicId: string | undefined; epoch: number; displaced: boolean }
+  | { outcome: "absent" };
+
+export type ReleaseResult =
+  { outcome: "released" | "not-holder" | "absent" } | { outcome: "failed"; reason: string };
+
+export interface PrivateIpMoverOptions {
+  api: OciApi;
+  /** This instance (metadata + GetVnic), usually `cachedLocalInstance(...)`. */
+  localInstance: (signal?: AbortSignal) => Promise<LocalInstance>;
+  /** Must read wall-clock time: leases are compared across nodes. */
+  clock: Clock;
+  leaseMs: number;
+  logger: Logger;
+  /** Optional file to remember displacements across restarts. */
+  stateFile?: string;
+}
+
+interface Target {
+  local: LocalInstance;
+  vnic: LocalVnic;
+}
+
+/** Renew when less than this share of the lease is left, so renewals happen at most every leaseMs/3. */
+const RENEW_WHEN_REMAINING_BELOW = 2 / 3;
+const VERIFY_READS = 3;
+
+/**
+ * Moves a secondary private IP (the VIP) to this instance's VNIC safely: every write is guarded by the
+ * object's ETag and carries a growing epoch, and success is reported only after reading it back.
+ *
+ * The displacement rule keeps two partitioned nodes from taking the VIP back and forth: a node that held
+ * the VIP and then saw another holder with a newer epoch does not take it back while that holder's
+ * lease runs (unless forced by an admin). A node that was not displaced takes over at once.
+ */
+export class PrivateIpMover {
+  readonly #options: PrivateIpMoverOptions;
+  readonly #memory: DisplacementMemory;
+  readonly #logger: Logger;
+  /** Private IP OCIDs by VIP: the OCID stays when the IP moves, so inspect needs one GET, not a list. */
+  readonly #privateIpIds = new Map<string, string>();
+
+  constructor(options: PrivateIpMoverOptions) {
+    this.#options = options;
+    this.#logger = options.logger.child({ component: "private-ip-mover" });
+    this.#memory = new DisplacementMemory({
+      ...(options.stateFile === undefined ? {} : { file: options.stateFile }),
+      onWriteError: (error) =>
+        this.#logger.warn(
+          { err: describeError(error), file: options.stateFile },
+          "mover state file not usable",
+        ),
+    });
+  }
+
+  async claim(vip: string, options: { mode?: ClaimMode; signal?: AbortSignal } = {}): Promise<ClaimResult> {
+    const { signal } = options;
+    const mode = options.mode ?? "normal";
+    const target = await this.#target(vip, signal);
+    for (let round = 1; round <= 2; round++) {
+      const current = await this.#find(vip, target, signal);
+      if (!current) {
+        const created = await this.#create(vip, target, signal);
+        if (created) return created;
+        continue;
+      }
+      const pip = current.value;
+      if (pip.isPrimary) throw primaryError(vip, pip);
+      const tags = readHoldTags(pip.freeformTags);
+      if (pip.vnicId === target.vnic.vnicId) return this.#alreadyOurs(vip, target, current, signal);
+
+      const displaced = await this.#observe(vip, pip, target);
+      if (mode === "normal" && displaced && tags.leaseUntil > this.#now()) {
+        this.#logger.info(
+          { vip, holder: tags.holder, epoch: tags.epoch, leaseUntil: tags.leaseUntil },
+          "VIP held elsewhere",
+        );
+        return {
+          outcome: "held-elsewhere",
+          holderVnicId: pip.vnicId,
+          holderInstanceId: tags.holder,
+          epoch: tags.epoch,
+          leaseUntil: tags.leaseUntil,
+        };
+      }
+      const next: HoldTags = {
+        epoch: tags.epoch + 1,
+        holder: target.local.instanceId,
+        leaseUntil: this.#leaseEnd(),
+      };
+      try {
+        await this.#options.api.updatePrivateIp(
+          pip.id,
+          { vnicId: target.vnic.vnicId, freeformTags: withHoldTags(pip.freeformTags, next) },
+          current.etag,
+          callOptions(signal),
+        );
+      } catch (error) {
+        if (!(error instanceof OciCloudError && error.isEtagMismatch)) throw error;
+        const after = await this.#options.api.getPrivateIp(pip.id, callOptions(signal));
+        const seen = readHoldTags(after.value.freeformTags);
+        const ourWriteLanded =
+          after.value.vnicId === target.vnic.vnicId &&
+          seen.epoch === next.epoch &&
+          seen.holder === target.local.instanceId;
+        if (!ourWriteLanded) {
+          if (after.value.vnicId !== target.vnic.vnicId && seen.epoch > tags.epoch) {
+            this.#logger.info({ vip, holder: seen.holder, epoch: seen.epoch }, "lost the race for the VIP");
+            return {
+              outcome: "lost-race",
+              holderVnicId: after.value.vnicId,
+              holderInstanceId: seen.holder,
+              epoch: seen.epoch,
+            };
+          }
+          continue;
+        }
+        // A timed-out attempt of ours was applied and its retry saw the new ETag: verify as usual.
+      }
+      return this.#verify(vip, target, pip.id, next, "moved", signal);
+    }
+    throw new OciCloudError(
+      "FLOATIP_E_OCI_CONFLICT",
+      `${vip} kept changing while floatip tried to move it (two attempts, each answered 412 without a newer holder); something else is updating this private IP: stop it and retry`,
+    );
+  }
+
+  /** Who holds the VIP according to the cloud; never throws for cloud errors (state "unknown"). */
+  async inspect(vip: string, options: { signal?: AbortSignal } = {}): Promise<InspectResult> {
+    try {
+      const target = await this.#target(vip, options.signal);
+      const current = await this.#find(vip, target, options.signal);
+      if (!current) return { state: "absent" };
+      const pip = current.value;
+      const tags = readHoldTags(pip.freeformTags);
+      const ours = pip.vnicId === target.vnic.vnicId;
+      const displaced = ours ? false : await this.#observe(vip, pip, target);
+      return {
+        state: "held",
+        privateIpId: pip.id,
+        etag: current.etag,
+        holderVnicId: pip.vnicId,
+        holderInstanceId: ours ? target.local.instanceId : tags.holder,
+        epoch: tags.epoch,
+        leaseUntil: tags.leaseUntil,
+        ours,
+        displaced,
+        tags: { ...pip.freeformTags },
+        subnetId: pip.subnetId,
+      };
+    } catch (error) {
+      if (options.signal?.aborted) throw error;
+      return { state: "unknown", reason: describeError(error), error };
+    }
+  }
+
+  /**
+   * Extends this node's lease when it holds the VIP and less than two thirds of the lease is left.
+   * `from` saves a read when the caller has just inspected.
+   */
+  async renew(
+    vip: string,
+    options: { signal?: AbortSignal; from?: HeldInspection } = {},
+  ): Promise<RenewResult> {
+    const { signal, from } = options;
+    const target = await this.#target(vip, signal);
+    const known = from ? inspectionAsVersioned(vip, from) : undefined;
+    return this.#renewFrom(vip, target, known, signal);
+  }
+
+  async #renewFrom(
+    vip: string,
+    target: Target,
+    known: Versioned<PrivateIpInfo> | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<RenewResult> {
+    for (let round = 1; round <= 2; round++) {
+      const current = known ?? (await this.#find(vip, target, signal));
+      known = undefined;
+      if (!current) return { outcome: "absent" };
+      const pip = current.value;
+      const tags = readHoldTags(pip.freeformTags);
+      if (pip.vnicId !== target.vnic.vnicId) {
+        const displaced = await this.#observe(vip, pip, target);
+        return { outcome: "not-holder", holderVnicId: pip.vnicId, epoch: tags.epoch, displaced };
+      }
+      const ownTags = tags.holder === target.local.instanceId;
+      if (ownTags && tags.leaseUntil - this.#now() > this.#options.leaseMs * RENEW_WHEN_REMAINING_BELOW) {
+        await this.#memory.markHeld(vip, tags.epoch);
+        return { outcome: "fresh", leaseUntil: tags.leaseUntil, epoch: tags.epoch };
+      }
+      // Tags written by someone else (or none) while the IP is on our VNIC: take ownership with a new epoch.
+      const next: HoldTags = {
+        epoch: ownTags ? tags.epoch : tags.epoch + 1,
+        holder: target.local.instanceId,
+        leaseUntil: this.#leaseEnd(),
+      };
+      try {
+        await this.#options.api.updatePrivateIp(
+          pip.id,
+          { freeformTags: withHoldTags(pip.freeformTags, next) },
+          current.etag,
+          callOptions(signal),
+        );
+      } catch (error) {
+        if (error instanceof OciCloudError && error.isEtagMismatch) continue;
+        throw error;
+      }
+      await this.#memory.markHeld(vip, next.epoch);
+      return { outcome: "renewed", leaseUntil: next.leaseUntil, epoch: next.epoch };
+    }
+    throw new OciCloudError(
+      "FLOATIP_E_OCI_CONFLICT",
+      `the lease of ${vip} kept changing while floatip renewed it; something else is updating this private IP: stop it`,
+    );
+  }
+
+  /**
+   * Best effort: when this node holds the VIP, ends its lease (tag "0") so a displaced peer may take it
+   * at once. Never deletes or unassigns the private IP (that would free the address for anyone).
+   */
+  async release(vip: string, options: { signal?: AbortSignal } = {}): Promise<ReleaseResult> {
+    const { signal } = options;
+    try {
+      const target = await this.#target(vip, signal);
+      await this.#memory.markNotHeld(vip);
+      for (let round = 1; round <= 2; round++) {
+        const current = await this.#find(vip, target, signal);
+        if (!current) return { outcome: "absent" };
+        const pip = current.value;
+        if (pip.vnicId !== target.vnic.vnicId) return { outcome: "not-holder" };
+        const tags = readHoldTags(pip.freeformTags);
+        if (tags.leaseUntil === 0 && pip.freeformTags["floatip-lease"] !== undefined)
+          return { outcome: "released" };
+        try {
+          await this.#options.api.updatePrivateIp(
+            pip.id,
+            { freeformTags: withHoldTags(pip.freeformTags, { ...tags, leaseUntil: 0 }) },
+            current.etag,
+            callOptions(signal),
+          );
+          return { outcome: "released" };
+        } catch (error) {
+          if (!(error instanceof OciCloudError && error.isEtagMismatch)) throw error;
+        }
+      }
+      return { outcome: "failed", reason: "the private IP kept changing (412 twice)" };
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      this.#logger.warn({ vip, err: describeError(error) }, "could not release the VIP lease");
+      return { outcome: "failed", reason: describeError(error) };
+    }
+  }
+
+  async #target(vip: string, signal: AbortSignal | undefined): Promise<Target> {
+    const local = await this.#options.localInstance(signal);
+    return { local, vnic: vnicForIp(local, vip) };
+  }
+
+  /** The private IP object of `vip` in our subnet with its ETag, or undefined when it does not exist. */
+  async #find(
+    vip: string,
+    target: Target,
+    signal: AbortSignal | undefined,
+  ): Promise<Versioned<PrivateIpInfo> | undefined> {
+    const { api } = this.#options;
+    const knownId = this.#privateIpIds.get(vip);
+    if (knownId !== undefined) {
+      try {
+        const current = await api.getPrivateIp(knownId, callOptions(signal));
+        if (current.value.ipAddress === vip) return current;
+      } catch (error) {
+        if (!(error instanceof OciCloudError && error.detail.status === 404)) throw error;
+      }
+      this.#privateIpIds.delete(vip);
+    }
+    const found = await api.listPrivateIps(
+      { subnetId: target.vnic.subnetId, ipAddress: vip },
+      callOptions(signal),
+    );
+    const matching = found.filter((item) => item.ipAddress === vip);
+    if (matching.length > 1) {
+      throw new OciCloudError(
+        "FLOATIP_E_OCI_AMBIGUOUS",
+        `subnet ${target.vnic.subnetId} lists ${matching.length} private IPs with address ${vip} (${matching.map((item) => item.id).join(", ")}); remove the extra ones in the console`,
+      );
+    }
+    const only = matching[0];
+    if (!only) return undefined;
+    if (only.isPrimary) throw primaryError(vip, only);
+    const current = await api.getPrivateIp(only.id, callOptions(signal));
+    this.#privateIpIds.set(vip, only.id);
+    return current;
+  }
+
+  /** Creates the VIP on our VNIC; undefined when someone else created it first (the caller re-reads). */
+  async #create(
+    vip: string,
+    target: Target,
+    signal: AbortSignal | undefined,
+  ): Promise<ClaimResult | undefined> {
+    const hold: HoldTags = { epoch: 1, holder: target.local.instanceId, leaseUntil: this.#leaseEnd() };
+    let created: Versioned<PrivateIpInfo>;
+    try {
+      created = await this.#options.api.createPrivateIp(
+        { vnicId: target.vnic.vnicId, ipAddress: vip, freeformTags: withHoldTags({}, hold) },
+        callOptions(signal),
+      );
+    } catch (error) {
+      if (error instanceof OciCloudError && error.detail.status === 409) return undefined;
+      throw error;
+    }
+    this.#privateIpIds.set(vip, created.value.id);
+    this.#logger.info({ vip, privateIpId: created.value.id }, "created the VIP as a secondary private IP");
+    return this.#verify(vip, target, created.value.id, hold, "created", signal);
+  }
+
+  async #alreadyOurs(
+    vip: string,
+    target: Target,
+    current: Versioned<PrivateIpInfo>,
+    signal: AbortSignal | undefined,
+  ): Promise<ClaimResult> {
+    const renewed = await this.#renewFrom(vip, target, current, signal);
+    if (renewed.outcome === "not-holder") {
+      return {
+        outcome: "lost-race",
+        holderVnicId: renewed.holderVnicId,
+        holderInstanceId: undefined,
+        epoch: renewed.epoch,
+      };
+    }
+    if (renewed.outcome === "absent") {
+      throw new OciCloudError(
+        "FLOATIP_E_OCI_CONFLICT",
+        `${vip} disappeared while floatip claimed it; retry the start`,
+      );
+    }
+    return {
+      outcome: "already",
+      privateIpId: current.value.id,
+      vnicId: target.vnic.vnicId,
+      epoch: renewed.epoch,
+      leaseUntil: renewed.leaseUntil,
+    };
+  }
+
+  /** Reads back until the cloud shows our VNIC and our epoch; a few quick polls cover stale reads. */
+  async #verify(
+    vip: string,
+    target: Target,
+    privateIpId: string,
+    hold: HoldTags,
+    outcome: "created" | "moved",
+    signal: AbortSignal | undefined,
+  ): Promise<ClaimResult> {
+    let last: PrivateIpInfo | undefined;
+    for (let read = 0; read < VERIFY_READS; read++) {
+      if (read > 0) {
+        await this.#options.clock.sleep(
+          backoffDelayMs(read - 1, { maxAttempts: VERIFY_READS, baseDelayMs: 100, maxDelayMs: 1000 }),
+          signal,
+        );
+      }
+      const seen = await this.#options.api.getPrivateIp(privateIpId, callOptions(signal));
+      last = seen.value;
+      const tags = readHoldTags(seen.value.freeformTags);
+      if (
+        seen.value.vnicId === target.vnic.vnicId &&
+        tags.epoch === hold.epoch &&
+        tags.holder === hold.holder
+      ) {
+        await this.#memory.markHeld(vip, hold.epoch);
+        this.#logger.info({ vip, epoch: hold.epoch, outcome }, "VIP verified on this VNIC");
+        return {
+          outcome,
+          privateIpId,
+          vnicId: target.vnic.vnicId,
+          epoch: hold.epoch,
+          leaseUntil: hold.leaseUntil,
+        };
+      }
+      if (tags.epoch > hold.epoch) {
+        return {
+          outcome: "lost-race",
+          holderVnicId: seen.value.vnicId,
+          holderInstanceId: tags.holder,
+          epoch: tags.epoch,
+        };
+      }
+    }
+    throw new OciCloudError(
+      "FLOATIP_E_OCI_VERIFY_FAILED",
+      `after ${outcome === "created" ? "creating" : "moving"} ${vip} the cloud still shows it on VNIC ${last?.vnicId ?? "(none)"} with epoch ${readHoldTags(last?.freeformTags ?? {}).epoch}, not on ${target.vnic.vnicId} with epoch ${hold.epoch}; check the private IP in the console and retry`,
+    );
+  }
+
+  /**
+   * Records a displacement when the VIP is elsewhere with a newer epoch than this node's own hold.
+   * Returns whether this node counts as displaced for `vip`.
+   */
+  async #observe(vip: string, pip: PrivateIpInfo, target: Target): Promise<boolean> {
+    const record = await this.#memory.get(vip);
+    const tags = readHoldTags(pip.freeformTags);
+    if (
+      record.heldEpoch !== undefined &&
+      tags.epoch > record.heldEpoch &&
+      tags.holder !== target.local.instanceId
+    ) {
+      await this.#memory.markDisplaced(vip, {
+        at: this.#now(),
+        byEpoch: tags.epoch,
+        ...(tags.holder === undefined ? {} : { byInstance: tags.holder }),
+      });
+      this.#logger.warn(
+        { vip, holder: tags.holder, epoch: tags.epoch, ownEpoch: record.heldEpoch },
+        "displaced: another holder has the VIP",
+      );
+      return true;
+    }
+    return record.displaced !== undefined && tags.holder !== target.local.instanceId;
+  }
+
+  #now(): number {
+    return this.#options.clock.now();
+  }
+
+  #leaseEnd(): number {
+    return this.#now() + this.#options.leaseMs;
+  }
+}
+
+function inspectionAsVersioned(vip: string, seen: HeldInspection): Versioned<PrivateIpInfo> {
+  return {
+    value: {
+      id: seen.privateIpId,
+      ipAddress: vip,
+      vnicId: seen.holderVnicId,
+      subnetId: seen.subnetId,
+      isPrimary: false,
+      freeformTags: { ...seen.tags },
+    },
+    etag: seen.etag,
+  };
+}
+
+function callOptions(signal: AbortSignal | undefined): { signal?: AbortSignal } {
+  return signal ? { signal } : {};
+}
+
+function primaryError(vip: string, pip: PrivateIpInfo): OciCloudError {
+  return new OciCloudError(
+    "FLOATIP_E_VIP_IS_PRIMARY",
+    `${vip} is the primary private IP of VNIC ${pip.vnicId ?? "(unknown)"} and cannot move; pick a free address in the subnet for the VIP`,
+  );
+}
