@@ -1,5 +1,10 @@
 #!/usr/bin/env node
-// The CLI is TypeScript run through tsx's loader, so a checkout works without a build step.
-import { register } from "tsx/esm/api";
-register();
-await import("../src/cli/main.ts");
+// Runs the compiled CLI; `npm install` builds it (the prepare script), `npm run build` rebuilds it.
+import { existsSync } from "node:fs";
+
+const entry = new URL("../dist/src/cli/main.js", import.meta.url);
+if (!existsSync(entry)) {
+  process.stderr.write("Error: floatip is not built; run 'npm run build' in its directory\n");
+  process.exit(1);
+}
+await import(entry.href);

@@ -5,7 +5,6 @@ import { parseNodeList, parseResourceArgs, UsageError } from "./pcs-args.ts";
 import { formatStatus } from "./status-format.ts";
 import { daemonStatusLines } from "./daemon-status.ts";
 import { readPassword } from "./password-prompt.ts";
-import { runDaemon } from "./daemon-command.ts";
 
 const DEFAULT_SOCKET = "/run/floatip/floatip.sock";
 
@@ -78,6 +77,8 @@ export function buildProgram(): Command {
       "keep resources running when the daemon exits, for a restart to re-attach",
     )
     .action(async (opts: Record<string, string | boolean | undefined>, cmd: Command) => {
+      // Loaded only here so that one-shot CLI commands start fast.
+      const { runDaemon } = await import("./daemon-command.ts");
       await runDaemon({
         stateDir: String(opts["stateDir"]),
         socketPath: (socketOf(cmd) as { socketPath: string }).socketPath,

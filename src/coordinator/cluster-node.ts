@@ -61,11 +61,10 @@ export class ClusterNode extends EventEmitter {
     this.config = deps.config;
     this.hash = configHash(deps.config);
     this.alive.add(deps.selfName);
-    deps.membership.on("view", (view: { alive: number[]; lost: number[]; restarted: number[] }) =>
-      this.onView(view),
-    );
-    deps.membership.on("payload", (msg: { nodeId: number; incarnation: bigint; payload: Uint8Array }) =>
-      this.onPayload(msg.nodeId, msg.incarnation, msg.payload),
+    // A bug in handling one message must not take the node's membership down with it.
+    deps.membership.on("view", (view) => this.guard("view", () => this.onView(view)));
+    deps.membership.on("payload", (msg) =>
+      this.guard("payload", () => this.onPayload(msg.nodeId, msg.incarnation, msg.payload)),
     );
     deps.executor.setResources(this.config.resources);
     this.refresh();
@@ -123,6 +122,14 @@ export class ClusterNode extends EventEmitter {
       decision: this.decision,
       dcActions: this.lastDcSection,
     };
+  }
+
+  private guard(what: string, work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      this.deps.logger.error({ err: error }, `failed to handle a ${what} event`);
+    }
   }
 
   private onView(view: { alive: number[]; lost: number[]; restarted: number[] }): void {

@@ -1,0 +1,165 @@
+import { execFile, type ChildProcess } from "node:child_process";
+import { createWriteStream, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { StatusSnapshot } from "../../src/api/status-types.ts";
+
+/** The compiled CLI; tests and the demo run what `npm install` built, as an operator would. */
+export const floatipMain = fileURLToPath(new URL("../../dist/src/cli/main.js", import.meta.url));
+
+/** What the harness needs from a test bed: run processes inside a node's namespace. */
+export interface BedLike {
+  nodeNs(node: string): string;
+  spawnIn(ns: string, cmd: string, args: string[], opts?: { env?: NodeJS.ProcessEnv }): ChildProcess;
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * floatip daemons on the nodes of a test bed, each with its own state dir and admin socket, driven
+ * through the real CLI. Every daemon is started through the bed, so the bed's teardown kills it too.
+ */
+export class FloatipCluster {
+  readonly dir: string;
+  private readonly daemons = new Map<string, ChildProcess>();
+
+  constructor(
+    private readonly bed: BedLike,
+    readonly nodes: readonly string[],
+    private readonly env: NodeJS.ProcessEnv = {},
+  ) {
+    this.dir = mkdtempSync(join(tmpdir(), "floatip-bed-"));
+  }
+
+  socket(node: string): string {
+    return join(this.dir, `${node}.sock`);
+  }
+
+  logFile(node: string): string {
+    return join(this.dir, `${node}.log`);
+  }
+
+  async startDaemon(node: string, extraArgs: string[] = []): Promise<void> {
+    const child = this.bed.spawnIn(
+      this.bed.nodeNs(node),
+      process.execPath,
+      [
+        floatipMain,
+        "daemon",
+        "--state-dir",
+        join(this.dir, node),
+        "--socket",
+        this.socket(node),
+        ...extraArgs,
+      ],
+      { env: { ...process.env, FLOATIP_LOG_LEVEL: "debug", ...this.env } },
+    );
+    const log = createWriteStream(this.logFile(node), { flags: "a" });
+    child.stdout?.pipe(log);
+    child.stderr?.pipe(log);
+    this.daemons.set(node, child);
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      const r = await this.cli(node, ["status", "--json"]);
+      if (!r.stderr.includes("FLOATIP_E_DAEMON_DOWN")) return;
+      if (child.exitCode !== null) break;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    throw new Error(`daemon on ${node} did not come up; see ${this.logFile(node)}`);
+  }
+
+  async startAll(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => this.startDaemon(n)));
+  }
+
+  /** Kills a daemon like a crash (SIGKILL) or asks it to exit (SIGTERM); resolves when it is gone. */
+  async killDaemon(node: string, signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
+    const child = this.daemons.get(node);
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    child.kill(signal);
+    await exited;
+    this.daemons.delete(node);
+  }
+
+  cli(node: string, args: string[], input?: string): Promise<CliResult> {
+    return new Promise((resolve) => {
+      const child = execFile(
+        process.execPath,
+        [floatipMain, "--socket", this.socket(node), ...args],
+        { timeout: 120_000 },
+        (error, stdout, stderr) => {
+          const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+          resolve({ code, stdout, stderr });
+        },
+      );
+      child.stdin?.end(input ?? "");
+    });
+  }
+
+  /** Runs a CLI command that must succeed. */
+  async must(node: string, args: string[], input?: string): Promise<string> {
+    const r = await this.cli(node, args, input);
+    if (r.code !== 0)
+      throw new Error(`floatip ${args.join(" ")} on ${node} failed (${r.code}): ${r.stderr.trim()}`);
+    return r.stdout;
+  }
+
+  async status(node: string): Promise<StatusSnapshot> {
+    return JSON.parse(await this.must(node, ["status", "--json"])) as StatusSnapshot;
+  }
+
+  async waitForStatus(
+    node: string,
+    predicate: (s: StatusSnapshot) => boolean,
+    timeoutMs: number,
+    what: string,
+  ): Promise<StatusSnapshot> {
+    const deadline = Date.now() + timeoutMs;
+    let last: StatusSnapshot | undefined;
+    while (Date.now() < deadline) {
+      try {
+        last = await this.status(node);
+        if (predicate(last)) return last;
+      } catch {
+        // The daemon may be restarting; keep polling until the deadline.
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(
+      `timed out after ${timeoutMs} ms waiting for ${what} on ${node}; last status: ${JSON.stringify(last?.resources ?? null)} online=${JSON.stringify(last?.online ?? null)}`,
+    );
+  }
+
+  /** Sets the admin password, authorises node1 to all nodes and creates the cluster (seed steps 7-9). */
+  async setup(options: {
+    name: string;
+    addrs: Record<string, string>;
+    password: string;
+    extra?: string[];
+  }): Promise<void> {
+    for (const n of this.nodes) await this.must(n, ["passwd", "--stdin"], `${options.password}\n`);
+    const first = this.nodes[0] ?? "";
+    const nodeArgs = this.nodes.flatMap((n) => [n, `addr=${options.addrs[n] ?? ""}`]);
+    await this.must(first, ["cluster", "auth", ...nodeArgs, "-u", "hacluster", "-p", options.password]);
+    await this.must(first, [
+      "cluster",
+      "setup",
+      "--start",
+      "--name",
+      options.name,
+      ...nodeArgs,
+      ...(options.extra ?? []),
+    ]);
+  }
+
+  async destroy(): Promise<void> {
+    await Promise.all([...this.daemons.keys()].map((n) => this.killDaemon(n, "SIGKILL")));
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
