@@ -15,12 +15,18 @@ import {
 const VIP = "10.0.0.100";
 
 const seed: EmulatorSeed = {
-  subnets: [{ cidr: "10.0.0.0/24", availabilityDomain: null }],
+  subnets: [
+    { cidr: "10.0.0.0/24", availabilityDomain: null },
+    { cidr: "10.0.1.0/24", displayName: "backend", availabilityDomain: null },
+  ],
   instances: [
     {
       displayName: "node1",
       availabilityDomain: "Uocm:US-ASHBURN-AD-1",
-      vnics: [{ subnet: "10.0.0.0/24", privateIp: "10.0.0.11" }],
+      vnics: [
+        { subnet: "10.0.0.0/24", privateIp: "10.0.0.11" },
+        { subnet: "10.0.1.0/24", privateIp: "10.0.1.11" },
+      ],
     },
     {
       displayName: "node2",
@@ -77,8 +83,8 @@ function vnicIdOf(name: string): string {
   return vnic.id;
 }
 
-function subnetId(): string {
-  const [subnet] = emulator.state.subnets.values();
+function subnetId(cidr = "10.0.0.0/24"): string {
+  const subnet = [...emulator.state.subnets.values()].find((s) => s.cidrBlock === cidr);
   assert.ok(subnet);
   return subnet.id;
 }
@@ -328,4 +334,121 @@ void test("records every call with its principal and request id", () => {
   assert.ok(core.length > 10);
   assert.ok(core.some((e) => e.principal === "instance:node1" && e.status === 200));
   assert.ok(core.every((e) => e.opcRequestId !== ""));
+});
+
+void test("refuses to move a private IP to a VNIC in another subnet", async () => {
+  const [vip] = (await node1.network.listPrivateIps({ subnetId: subnetId(), ipAddress: VIP })).items;
+  const backendVnic = emulator.state.findInstance("node1")?.vnicIds[1] ?? "";
+  const error = await rejection(
+    node1.network.updatePrivateIp({
+      privateIpId: vip?.id ?? "",
+      updatePrivateIpDetails: { vnicId: backendVnic },
+    }),
+  );
+  assert.equal(error.statusCode, 400);
+  assert.equal(error.serviceCode, "InvalidParameter");
+});
+
+void test("deletes a private IP only with a current etag and announces it", async () => {
+  const created = await node1.network.createPrivateIp({
+    createPrivateIpDetails: { vnicId: vnicIdOf("node1"), ipAddress: "10.0.0.150" },
+  });
+  await node1.network.updatePrivateIp({
+    privateIpId: created.privateIp.id ?? "",
+    updatePrivateIpDetails: { displayName: "renamed" },
+  });
+  const stale = await rejection(
+    node1.network.deletePrivateIp({ privateIpId: created.privateIp.id ?? "", ifMatch: created.etag }),
+  );
+  assert.equal(stale.statusCode, 412);
+  const announced = new Promise<{ ipAddress: string }>((resolve) =>
+    emulator.events.once("privateIpDeleted", resolve),
+  );
+  await node1.network.deletePrivateIp({ privateIpId: created.privateIp.id ?? "" });
+  assert.equal((await announced).ipAddress, "10.0.0.150");
+  const gone = await rejection(node1.network.getPrivateIp({ privateIpId: created.privateIp.id ?? "" }));
+  assert.equal(gone.statusCode, 404);
+});
+
+void test("answers 401 to a body changed after the SDK signed it", async () => {
+  const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const userId = "ocid1.user.oc1..signer";
+  const fingerprint = "00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff";
+  const withUser = await startEmulator({
+    seed: {
+      ...seed,
+      apiUsers: [
+        { userId, fingerprint, publicKeyPem: publicKey.export({ type: "spki", format: "pem" }).toString() },
+      ],
+    },
+  });
+  try {
+    const provider = new common.SimpleAuthenticationDetailsProvider(
+      withUser.state.tenancyId,
+      userId,
+      fingerprint,
+      privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
+      null,
+      common.Region.US_ASHBURN_1,
+    );
+    const vip = [...withUser.state.privateIps.values()].find((p) => p.ipAddress === VIP);
+    const node2Vnic = withUser.state.primaryVnicOf(withUser.state.findInstance("node2"))?.id ?? "";
+    const uri = `${withUser.urls[0]}/20160918/privateIps/${vip?.id}`;
+    const send = async (body: string): Promise<Response> => {
+      const signed: common.HttpRequest = {
+        uri,
+        method: "PUT",
+        headers: new Headers(),
+        body: JSON.stringify({ vnicId: node2Vnic }),
+      };
+      await new common.DefaultRequestSigner(provider).signHttpRequest(signed);
+      return fetch(uri, { method: "PUT", headers: signed.headers, body, signal: AbortSignal.timeout(5000) });
+    };
+    const tampered = await send(JSON.stringify({ vnicId: vnicIdOf("node1") }));
+    assert.equal(tampered.status, 401);
+    assert.equal(((await tampered.json()) as { code: string }).code, "NotAuthenticated");
+    assert.equal(vip?.vnicId, withUser.state.primaryVnicOf(withUser.state.findInstance("node1"))?.id);
+    const honest = await send(JSON.stringify({ vnicId: node2Vnic }));
+    assert.equal(honest.status, 200);
+    assert.equal(vip?.vnicId, node2Vnic);
+  } finally {
+    await withUser.close();
+  }
+});
+
+void test("the SDK re-federates when its token expires and keeps working", async () => {
+  const shortLived = await startEmulator({ seed, tokenTtlSeconds: 1 });
+  try {
+    const clients = await clientsFor(shortLived, "node1");
+    await clients.network.getVnic({ vnicId: vnicIdOf("node1") });
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    await clients.network.getVnic({ vnicId: vnicIdOf("node1") });
+    const federations = shortLived.state.requestLog.filter((e) => e.path === "/v1/x509" && e.status === 200);
+    assert.equal(federations.length, 2);
+  } finally {
+    await shortLived.close();
+  }
+});
+
+void test("the control endpoints set faults and power actions over HTTP", async () => {
+  const base = `${emulator.urls[0]}/_emulator`;
+  const post = (path: string, body: unknown) =>
+    fetch(`${base}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(5000),
+    });
+  assert.equal((await post("/faults", { failNext: { count: 1, status: 503 } })).status, 200);
+  const failed = await rejection(node1.network.getVnic({ vnicId: vnicIdOf("node1") }));
+  assert.equal(failed.statusCode, 503);
+  assert.equal((await post("/faults", { nonsense: true })).status, 400);
+  const reset = await post("/instances/node2/action", { action: "RESET" });
+  assert.equal(((await reset.json()) as { lifecycleState: string }).lifecycleState, "RUNNING");
+  const state = (await (await fetch(`${base}/state`, { signal: AbortSignal.timeout(5000) })).json()) as {
+    privateIps: { ipAddress: string }[];
+    faults: { failNext: unknown };
+  };
+  assert.ok(state.privateIps.some((p) => p.ipAddress === VIP));
+  assert.equal(state.faults.failNext, null);
 });
