@@ -1,0 +1,191 @@
+import type { ChildProcess, SpawnOptions } from "node:child_process";
+import type { CommandOutcome } from "../../src/agents/command-runner.ts";
+import { cleanupStale, mustRun, NamespaceRegistry, type ExecOptions } from "./netns.ts";
+
+/**
+ * A small VCN on one host: node namespaces on one subnet (10.0.0.0/24, a bridge in the router namespace),
+ * a client either on that subnet ("same": VIPs are found by ARP) or behind the router ("routed": the router
+ * forwards a VIP only where routeVip says, as OCI follows the private IP's VNIC, not ARP), and the instance
+ * metadata address 169.254.169.254 on the router.
+ */
+
+export interface BedOptions {
+  /** Node names, e.g. ["node1", "node2"]; node i gets 10.0.0.(11 + i). */
+  nodes: string[];
+  clientSubnet: "same" | "routed";
+  /** "fi" + 4 hex digits; default uniquePrefix(). */
+  prefix?: string;
+}
+
+export interface Bed {
+  readonly prefix: string;
+  readonly nodes: readonly string[];
+  readonly clientNs: string;
+  readonly routerNs: string;
+  /** 10.0.0.50 ("same") or 10.0.1.50 ("routed"). */
+  readonly clientAddr: string;
+  readonly routerAddr: "10.0.0.1";
+  readonly metadataAddr: "169.254.169.254";
+  nodeAddr(node: string): string;
+  nodeNs(node: string): string;
+  nodeMac(node: string): string;
+  /** Where the router sends traffic for `vip`: to `node`, or nowhere (null). */
+  routeVip(vip: string, node: string | null): Promise<void>;
+  /** Takes the node's port down on the router side: nothing in or out, as in an AD outage. */
+  linkDown(node: string): Promise<void>;
+  linkUp(node: string): Promise<void>;
+  /** Cuts traffic between the two groups; every node still reaches the router, metadata and client. */
+  partition(groupA: string[], groupB: string[]): Promise<void>;
+  /** Undoes partition (not linkDown). */
+  heal(): Promise<void>;
+  execIn(ns: string, cmd: string, args: string[], opts?: ExecOptions): Promise<CommandOutcome>;
+  spawnIn(ns: string, cmd: string, args: string[], opts?: SpawnOptions): ChildProcess;
+  /** Kills every process started through the bed and deletes its namespaces; safe to call twice. */
+  destroy(): Promise<void>;
+}
+
+const nodeNamePattern = /^[A-Za-z0-9_]{1,20}$/;
+const maxNodes = 38;
+
+function ipv4Pattern(text: string): boolean {
+  return /^(\d{1,3})(\.\d{1,3}){3}$/.test(text) && text.split(".").every((octet) => Number(octet) <= 255);
+}
+
+export async function createBed(opts: BedOptions): Promise<Bed> {
+  if (opts.nodes.length === 0 || opts.nodes.length > maxNodes) {
+    throw new Error(`FLOATIP_E_TESTBED: a bed holds 1 to ${maxNodes} nodes, not ${opts.nodes.length}`);
+  }
+  for (const node of opts.nodes) {
+    if (!nodeNamePattern.test(node) || node === "cl" || node === "rt") {
+      throw new Error(`FLOATIP_E_TESTBED: node name ${node} must be 1-20 letters, digits or _ and not cl/rt`);
+    }
+  }
+  if (new Set(opts.nodes).size !== opts.nodes.length) {
+    throw new Error(`FLOATIP_E_TESTBED: node names must be unique: ${opts.nodes.join(", ")}`);
+  }
+  // Leftovers of crashed runs would only pile up; removing them is best effort.
+  await cleanupStale().catch(() => []);
+  const registry = new NamespaceRegistry(opts.prefix);
+  registry.registerExitCleanup();
+  try {
+    return await build(registry, opts);
+  } catch (error) {
+    await registry.teardown().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function build(registry: NamespaceRegistry, opts: BedOptions): Promise<Bed> {
+  const routed = opts.clientSubnet === "routed";
+  const rt = await registry.createNamespace("rt");
+  const cl = await registry.createNamespace("cl");
+  const nodeIndex = new Map(opts.nodes.map((node, i) => [node, i]));
+  const nodeNs = new Map<string, string>();
+  for (const node of opts.nodes) nodeNs.set(node, await registry.createNamespace(node));
+
+  const ip = (ns: string, ...args: string[]): Promise<string> => mustRun("ip", ["-n", ns, ...args]);
+  const sysctl = (ns: string, key: string, value: string): Promise<CommandOutcome> =>
+    registry.execIn(ns, "sh", ["-c", `echo ${value} > /proc/sys/${key.replaceAll(".", "/")}`]);
+  const addrOf = (i: number): string => `10.0.0.${11 + i}`;
+  const macOf = (i: number): string => `02:00:0a:00:00:${(11 + i).toString(16).padStart(2, "0")}`;
+  const indexOf = (node: string): number => {
+    const i = nodeIndex.get(node);
+    if (i === undefined) {
+      throw new Error(`FLOATIP_E_TESTBED: no node ${node} in this bed; nodes are ${opts.nodes.join(", ")}`);
+    }
+    return i;
+  };
+  const portOf = (node: string): string => `vn${indexOf(node)}`;
+
+  await sysctl(rt, "net.ipv4.ip_forward", "1");
+  await sysctl(rt, "net.ipv4.conf.all.rp_filter", "0");
+  await sysctl(rt, "net.ipv4.conf.default.rp_filter", "0");
+  await registry.addBridge(rt, "br0");
+  await ip(rt, "addr", "add", "169.254.169.254/32", "dev", "lo");
+  if (routed) {
+    // No connected /24 on the router: it must not find VIPs by ARP, only by routes, as the VCN does.
+    await ip(rt, "addr", "add", "10.0.0.1/32", "dev", "br0");
+    await ip(rt, "route", "add", "unreachable", "10.0.0.0/24");
+  } else {
+    await ip(rt, "addr", "add", "10.0.0.1/24", "dev", "br0");
+  }
+
+  for (const [i, node] of opts.nodes.entries()) {
+    const ns = nodeNs.get(node) ?? "";
+    await registry.addVeth({ ns: rt, name: `vn${i}` }, { ns, name: "eth0", mac: macOf(i) });
+    await registry.enslave(rt, `vn${i}`, "br0");
+    await ip(ns, "addr", "add", `${addrOf(i)}/24`, "dev", "eth0");
+    await ip(ns, "route", "add", "default", "via", "10.0.0.1");
+    if (routed) await ip(rt, "route", "add", `${addrOf(i)}/32`, "dev", "br0");
+  }
+
+  await registry.addVeth({ ns: rt, name: "vcl" }, { ns: cl, name: "eth0", mac: "02:00:0a:00:00:32" });
+  if (routed) {
+    await ip(rt, "addr", "add", "10.0.1.1/24", "dev", "vcl");
+    await ip(cl, "addr", "add", "10.0.1.50/24", "dev", "eth0");
+    await ip(cl, "route", "add", "default", "via", "10.0.1.1");
+  } else {
+    await registry.enslave(rt, "vcl", "br0");
+    await ip(cl, "addr", "add", "10.0.0.50/24", "dev", "eth0");
+    await ip(cl, "route", "add", "default", "via", "10.0.0.1");
+  }
+
+  let partitionGroups = 0;
+  const heal = async (): Promise<void> => {
+    for (const node of opts.nodes) await ip(rt, "link", "set", portOf(node), "master", "br0");
+    for (let k = 0; k < partitionGroups; k++) {
+      await ip(rt, "link", "del", `pu${k}`);
+      await ip(rt, "link", "del", `pb${k}`);
+    }
+    partitionGroups = 0;
+  };
+
+  let destroyed = false;
+  return {
+    prefix: registry.prefix,
+    nodes: [...opts.nodes],
+    clientNs: cl,
+    routerNs: rt,
+    clientAddr: routed ? "10.0.1.50" : "10.0.0.50",
+    routerAddr: "10.0.0.1",
+    metadataAddr: "169.254.169.254",
+    nodeAddr: (node) => addrOf(indexOf(node)),
+    nodeNs: (node) => `${registry.prefix}-${opts.nodes[indexOf(node)] ?? node}`,
+    nodeMac: (node) => macOf(indexOf(node)),
+    async routeVip(vip, node) {
+      if (!ipv4Pattern(vip)) throw new Error(`FLOATIP_E_TESTBED: ${vip} is not an IPv4 address`);
+      if (node === null) await ip(rt, "route", "replace", "unreachable", `${vip}/32`);
+      else await ip(rt, "route", "replace", `${vip}/32`, "via", addrOf(indexOf(node)), "dev", "br0");
+    },
+    linkDown: async (node) => void (await ip(rt, "link", "set", portOf(node), "down")),
+    linkUp: async (node) => void (await ip(rt, "link", "set", portOf(node), "up")),
+    async partition(groupA, groupB) {
+      const seen = new Set<string>();
+      for (const node of [...groupA, ...groupB]) {
+        indexOf(node);
+        if (seen.has(node)) throw new Error(`FLOATIP_E_TESTBED: ${node} is in both partition groups`);
+        seen.add(node);
+      }
+      await heal();
+      // Each group gets its own bridge whose uplink into br0 is an isolated port: isolated ports cannot
+      // reach each other, only br0 itself (the router) and ports that are not isolated (client, others).
+      for (const [k, group] of [groupA, groupB].entries()) {
+        await registry.addBridge(rt, `pb${k}`);
+        partitionGroups = k + 1;
+        await registry.addVeth({ ns: rt, name: `pu${k}` }, { ns: rt, name: `pd${k}` });
+        await registry.enslave(rt, `pd${k}`, `pb${k}`);
+        await registry.enslave(rt, `pu${k}`, "br0");
+        await mustRun("bridge", ["-n", rt, "link", "set", "dev", `pu${k}`, "isolated", "on"]);
+        for (const node of group) await registry.enslave(rt, portOf(node), `pb${k}`);
+      }
+    },
+    heal,
+    execIn: (ns, cmd, args, execOpts) => registry.execIn(ns, cmd, args, execOpts),
+    spawnIn: (ns, cmd, args, spawnOpts) => registry.spawnIn(ns, cmd, args, spawnOpts),
+    async destroy() {
+      if (destroyed) return;
+      await registry.teardown();
+      destroyed = true;
+    },
+  };
+}
