@@ -2,11 +2,8 @@ import { execFile, type ChildProcess } from "node:child_process";
 import { createWriteStream, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { floatipMain } from "./repo-paths.ts";
 import type { StatusSnapshot } from "../../src/api/status-types.ts";
-
-/** The compiled CLI; tests and the demo run what `npm install` built, as an operator would. */
-export const floatipMain = fileURLToPath(new URL("../../dist/src/cli/main.js", import.meta.url));
 
 /** What the harness needs from a test bed: run processes inside a node's namespace. */
 export interface BedLike {

@@ -1,0 +1,115 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { createBed, type Bed } from "../tools/testbed/bed.ts";
+import { FloatipCluster } from "../tools/testbed/floatip-cluster.ts";
+import { startProbe, startResponders } from "../tools/testbed/probe.ts";
+
+const VIP = "10.0.0.200";
+const PORT = 7000;
+const isRoot = process.getuid?.() === 0;
+
+async function seedCluster(t: {
+  after(fn: () => Promise<void>): void;
+}): Promise<{ bed: Bed; cluster: FloatipCluster }> {
+  const bed = await createBed({ nodes: ["node1", "node2"], clientSubnet: "same" });
+  const cluster = new FloatipCluster(bed, ["node1", "node2"]);
+  t.after(async () => {
+    await cluster.destroy();
+    await bed.destroy();
+  });
+  await startResponders(bed, PORT);
+  await cluster.startAll();
+  await cluster.setup({
+    name: "vip-failover-test",
+    addrs: { node1: bed.nodeAddr("node1"), node2: bed.nodeAddr("node2") },
+    password: "hacluster-secret",
+  });
+  await cluster.must("node1", [
+    "resource",
+    "create",
+    "Cluster_VIP",
+    "ocf:heartbeat:IPaddr2",
+    `ip=${VIP}`,
+    "cidr_netmask=24",
+    "op",
+    "monitor",
+    "interval=10s",
+  ]);
+  await cluster.waitForStatus(
+    "node1",
+    (s) => s.resources[0]?.runningOn.join() === "node1",
+    10_000,
+    "Cluster_VIP started on node1",
+  );
+  return { bed, cluster };
+}
+
+void test(
+  "the VIP moves to node2 when node1's link goes down, and status shows it",
+  { skip: !isRoot, timeout: 90_000 },
+  async (t) => {
+    const { bed, cluster } = await seedCluster(t);
+    const probe = await startProbe(bed, VIP, PORT);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await bed.linkDown("node1");
+    await cluster.waitForStatus(
+      "node2",
+      (s) => s.resources[0]?.runningOn.join() === "node2" && s.offline.includes("node1"),
+      10_000,
+      "Cluster_VIP started on node2",
+    );
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const report = await probe.stop();
+    const text = await cluster.must("node2", ["status"]);
+    assert.match(text, /OFFLINE: \[ node1 \]/);
+    assert.match(text, /Online: \[ node2 \]/);
+    assert.match(text, /Cluster_VIP\s+\(ocf::heartbeat:IPaddr2\):\s+Started node2/);
+    assert.equal(report.firstResponder, "node1");
+    assert.equal(report.lastResponder, "node2");
+    t.diagnostic(`client outage ${report.longestOutageMs} ms`);
+    assert.ok(report.longestOutageMs < 5_000, `outage ${report.longestOutageMs} ms`);
+  },
+);
+
+for (const how of ["SIGKILL", "SIGTERM"] as const) {
+  void test(
+    `a daemon restart (${how}) on the active node re-attaches without moving the VIP`,
+    { skip: !isRoot, timeout: 90_000 },
+    async (t) => {
+      const { bed, cluster } = await seedCluster(t);
+      if (how === "SIGTERM") {
+        // A clean exit that keeps resources running, as a package upgrade's restart would.
+        await cluster.killDaemon("node1", "SIGKILL");
+        await cluster.startDaemon("node1", ["--leave-resources-on-exit"]);
+        await cluster.waitForStatus(
+          "node1",
+          (s) => s.online.length === 2 && s.resources[0]?.runningOn.join() === "node1",
+          10_000,
+          "rejoin",
+        );
+      }
+      const probe = await startProbe(bed, VIP, PORT);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await cluster.killDaemon("node1", how);
+      await cluster.startDaemon("node1");
+      await cluster.waitForStatus(
+        "node2",
+        (s) => s.online.length === 2 && s.resources[0]?.runningOn.join() === "node1",
+        10_000,
+        "node1 back with the VIP",
+      );
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const report = await probe.stop();
+      const status = await cluster.status("node2");
+      assert.deepEqual(status.resources[0]?.runningOn, ["node1"]);
+      assert.equal(report.lastResponder, "node1");
+      assert.deepEqual(
+        report.responders.map((r) => r.node),
+        ["node1"],
+        "the VIP never answered from another node",
+      );
+      t.diagnostic(`longest client outage ${report.longestOutageMs} ms`);
+      assert.ok(report.longestOutageMs <= 100, `outage ${report.longestOutageMs} ms`);
+    },
+  );
+}
