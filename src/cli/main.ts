@@ -142,7 +142,7 @@ export function buildProgram(): Command {
   cluster
     .command("setup")
     .description("create a cluster: setup [--start] --name NAME node... | setup NAME node [addr=IP]...")
-    .argument("<args...>")
+    .argument("[args...]", "[NAME] node [addr=IP] ...")
     .option("--name <name>", "cluster name (pcs 0.9 form)")
     .option("--start", "start the cluster on all nodes afterwards")
     .option("--force", "overwrite an existing cluster configuration")
