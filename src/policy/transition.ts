@@ -6,7 +6,7 @@ export interface TransitionInput {
   model: PolicyModel;
   observed: ObservedState;
   placement: Readonly<Record<string, string | null>>;
-  /** Why no start may happen this round at all (probes pending); null when starts may happen. */
+  /** Why no start, and no stop of a healthy copy that should move, may happen now (probes pending); else null. */
   startHold: string | null;
 }
 
@@ -82,8 +82,18 @@ export function planTransition(input: TransitionInput): Transition {
       notes.push(`${r.id}: stop waits for ${[...new Set(waitFor.map((o) => o.then))].join(", ")} to stop`);
       continue;
     }
-    for (const node of observation(input, r.id).running.concat(observation(input, r.id).failed)) {
-      if (nodes.has(node)) actions.push({ op: "stop", resource: r.id, node });
+    const seen = observation(input, r.id);
+    const target = input.placement[r.id] ?? null;
+    for (const node of seen.running.concat(seen.failed)) {
+      if (!nodes.has(node)) continue;
+      // While a node probes, a move or restart would stop a healthy copy before anything may start (and
+      // the probing node may turn out to hold it already): only failed copies, duplicates of a copy that
+      // stays, and copies of resources that are to stop altogether go now.
+      const duplicate = target !== null && target !== node && seen.state(target) === "running";
+      const holdForProbe =
+        input.startHold !== null && seen.state(node) === "running" && target !== null && !duplicate;
+      if (holdForProbe) notes.push(`${r.id}: stop on ${node} ${input.startHold}`);
+      else actions.push({ op: "stop", resource: r.id, node });
     }
   }
 
