@@ -318,6 +318,8 @@ void test("STOP fences an instance: its state changes and the action is announce
   assert.deepEqual(await announced, { instanceId, instanceName: "node2", action: "STOP", state: "STOPPED" });
   const got = await node1.compute.getInstance({ instanceId });
   assert.equal(got.instance.lifecycleState, "STOPPED");
+  const fenced = await rejection(node2.network.getVnic({ vnicId: vnicIdOf("node2") }));
+  assert.equal(fenced.statusCode, 401, "a stopped instance can no longer call the API");
   const attachments = await node1.compute.listVnicAttachments({
     compartmentId: emulator.state.compartmentId,
     instanceId,
@@ -327,6 +329,7 @@ void test("STOP fences an instance: its state changes and the action is announce
     [vnicIdOf("node2")],
   );
   await node1.compute.instanceAction({ instanceId, action: "START" });
+  await node2.network.getVnic({ vnicId: vnicIdOf("node2") });
 });
 
 void test("records every call with its principal and request id", () => {

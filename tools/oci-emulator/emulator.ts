@@ -1,9 +1,10 @@
 import type { EventEmitter } from "node:events";
+import { lstat, unlink } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
-import { ApiError } from "./api-error.ts";
+import { ApiError, notAuthenticated } from "./api-error.ts";
 import { EmulatorState } from "./cloud-state.ts";
 import { CONTROL_PREFIX, handleControlRequest } from "./control-api.ts";
 import { CORE_API_PREFIX, handleCoreCall } from "./core-api.ts";
@@ -64,6 +65,12 @@ export interface RunningEmulator {
 
 const BODY_TIMEOUT_MS = 10_000;
 const INSTANCE_PREFIX = /^\/_instances\/([^/]+)(\/opc\/.*)$/;
+
+/** A socket file left by a crashed run would make listen fail with EADDRINUSE; other files are left alone. */
+async function removeStaleSocket(path: string): Promise<void> {
+  const stats = await lstat(path).catch(() => undefined);
+  if (stats?.isSocket() === true) await unlink(path);
+}
 
 function urlHost(host: string): string {
   if (host === "0.0.0.0" || host === "") return "127.0.0.1";
@@ -139,6 +146,14 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
         now(),
       );
       setPrincipal(principal);
+      // A powered-off machine makes no calls; refusing its still-valid token is how a fenced test-bed node,
+      // whose process keeps running, loses the cloud as a real one would.
+      if (
+        principal.kind === "instance" &&
+        state.instances.get(principal.instanceId)?.lifecycleState !== "RUNNING"
+      ) {
+        throw notAuthenticated(`instance ${principal.instanceName} is not running`);
+      }
       return handleCoreCall(state, {
         method,
         path: path.slice(CORE_API_PREFIX.length),
@@ -233,7 +248,10 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       const address = server.address() as AddressInfo;
       urls.push(`http://${urlHost(target.host)}:${address.port}`);
     }
-    if (options.controlSocket !== undefined) await listen(newServer(), options.controlSocket);
+    if (options.controlSocket !== undefined) {
+      await removeStaleSocket(options.controlSocket);
+      await listen(newServer(), options.controlSocket);
+    }
   } catch (error) {
     await close();
     throw error;

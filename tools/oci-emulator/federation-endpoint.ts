@@ -67,6 +67,8 @@ export function handleFederation(
   const instance = state.instances.get(identity.instanceId);
   if (instance === undefined)
     throw notAuthenticated("the certificate names an instance that no longer exists");
+  if (instance.lifecycleState !== "RUNNING")
+    throw notAuthenticated(`instance ${instance.displayName} is not running`);
   const session = tokens.issue(
     {
       instanceId: instance.id,
