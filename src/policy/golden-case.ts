@@ -31,7 +31,7 @@
  * A file without any "round" line is a single round. Expectations are exact for actions and placement,
  * and notes are checked only when listed.
  */
-import { clusterConfigSchema } from "../config/schema.ts";
+import { clusterConfigSchema, scoreTextSchema } from "../config/schema.ts";
 import { INFINITY } from "./score.ts";
 import type { Action, NodeStatus, PolicyInput, ResourceStatus } from "./types.ts";
 
@@ -67,12 +67,7 @@ function keyValues(words: readonly string[]): Record<string, string> {
 }
 
 function parseScore(text: string | undefined): number {
-  if (text === undefined) return INFINITY;
-  if (/^\+?INFINITY$/i.test(text)) return INFINITY;
-  if (/^-INFINITY$/i.test(text)) return -INFINITY;
-  const n = Number(text);
-  if (!Number.isInteger(n)) throw new Error(`bad score '${text}'`);
-  return n;
+  return text === undefined ? INFINITY : scoreTextSchema.parse(text);
 }
 
 function parseResourceStatus(text: string): ResourceStatus {

@@ -16,9 +16,3 @@ export function addScores(a: number, b: number): number {
 export function scaleScore(score: number, factor: number): number {
   return factor >= 1 ? score : Math.round(score * factor);
 }
-
-export function formatScore(score: number): string {
-  if (score >= INFINITY) return "INFINITY";
-  if (score <= -INFINITY) return "-INFINITY";
-  return String(score);
-}
