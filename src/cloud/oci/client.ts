@@ -23,8 +23,12 @@ import type {
 
 export interface OciSdkApiOptions {
   settings: OciSettings;
-  /** Region from instance metadata; used when settings name neither an endpoint nor a region. */
-  region?: string;
+  /**
+   * Region for the Core endpoint when settings name neither an endpoint nor a region and the auth
+   * provider does not know it (instance principals with a fixed federation endpoint); usually read
+   * from instance metadata.
+   */
+  region?: string | ((signal?: AbortSignal) => Promise<string>);
   clock: Clock;
   logger: Logger;
   random?: () => number;
@@ -303,17 +307,22 @@ export class OciSdkApi implements OciApi {
     };
     const vcn = new core.VirtualNetworkClient({ httpClient }, configuration);
     const compute = new core.ComputeClient({ httpClient }, configuration);
+    const regionId = settings.endpoint ? undefined : await this.#regionFor(provider);
     for (const client of [vcn, compute]) {
       // The endpoint setter appends /20160918; the region setters overwrite the endpoint, so set it last.
       if (settings.endpoint) client.endpoint = settings.endpoint.replace(/\/+$/, "");
-      else client.regionId = this.#regionFor(provider);
+      else if (regionId) client.regionId = regionId;
     }
     return { vcn, compute, provider };
   }
 
-  #regionFor(provider: common.AuthenticationDetailsProvider): string {
+  async #regionFor(provider: common.AuthenticationDetailsProvider): Promise<string> {
     const fromProvider = common.isRegionProvider(provider) ? provider.getRegion()?.regionId : undefined;
-    const region = this.#options.settings.region ?? fromProvider ?? this.#options.region;
+    const fallback = this.#options.region;
+    const region =
+      this.#options.settings.region ??
+      fromProvider ??
+      (typeof fallback === "function" ? await fallback() : fallback);
     if (!region) {
       throw new OciCloudError(
         "FLOATIP_E_OCI_SETTINGS_INVALID",

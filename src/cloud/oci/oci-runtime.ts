@@ -1,0 +1,45 @@
+import type { Logger } from "pino";
+import type { Clock } from "../../clock/clock.ts";
+import { OciSdkApi } from "./client.ts";
+import { cachedLocalInstance, type LocalInstance } from "./discovery.ts";
+import { MetadataClient } from "./metadata.ts";
+import { PrivateIpMover } from "./private-ip-mover.ts";
+import type { OciSettings } from "./settings.ts";
+
+/** The OCI pieces of one node, wired from settings: what the daemon and `floatip oci` commands use. */
+export interface OciRuntime {
+  settings: OciSettings;
+  metadata: MetadataClient;
+  api: OciSdkApi;
+  localInstance: (signal?: AbortSignal) => Promise<LocalInstance>;
+  mover: PrivateIpMover;
+  close(): void;
+}
+
+export function createOciRuntime(
+  settings: OciSettings,
+  options: { clock: Clock; logger: Logger },
+): OciRuntime {
+  const { clock, logger } = options;
+  const metadata = new MetadataClient({
+    baseUrl: settings.metadataBaseUrl,
+    clock,
+    timeoutMs: settings.requestTimeoutMs,
+  });
+  const api = new OciSdkApi({
+    settings,
+    clock,
+    logger,
+    region: async (signal) => (await metadata.instance(signal)).region,
+  });
+  const localInstance = cachedLocalInstance(metadata, api);
+  const mover = new PrivateIpMover({
+    api,
+    localInstance,
+    clock,
+    leaseMs: settings.leaseMs,
+    logger,
+    ...(settings.stateFile === undefined ? {} : { stateFile: settings.stateFile }),
+  });
+  return { settings, metadata, api, localInstance, mover, close: () => api.close() };
+}
