@@ -113,3 +113,51 @@ for (const how of ["SIGKILL", "SIGTERM"] as const) {
     },
   );
 }
+
+void test(
+  "a VIP removed by hand is noticed at once and restored, long before the 10 s monitor",
+  { skip: !isRoot, timeout: 90_000 },
+  async (t) => {
+    const { bed, cluster } = await seedCluster(t);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const removedAt = Date.now();
+    const del = await bed.execIn(bed.nodeNs("node1"), "ip", ["addr", "del", `${VIP}/24`, "dev", "eth0"]);
+    assert.equal(del.code, 0, del.stderr);
+    let restoredAfter = -1;
+    while (Date.now() - removedAt < 8_000) {
+      const show = await bed.execIn(bed.nodeNs("node1"), "ip", ["-o", "addr", "show", "dev", "eth0"]);
+      if (show.stdout.includes(`${VIP}/24`)) {
+        restoredAfter = Date.now() - removedAt;
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    t.diagnostic(`restored after ${restoredAfter} ms`);
+    assert.ok(restoredAfter >= 0 && restoredAfter < 5_000, `restored after ${restoredAfter} ms`);
+    const status = await cluster.status("node1");
+    assert.equal(status.resources[0]?.failCounts["node1"], 1, "the loss is counted as a failure");
+  },
+);
+
+void test(
+  "a clean daemon stop hands the VIP to node2 before node1 leaves",
+  { skip: !isRoot, timeout: 90_000 },
+  async (t) => {
+    const { bed, cluster } = await seedCluster(t);
+    const probe = await startProbe(bed, VIP, PORT);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await cluster.killDaemon("node1", "SIGTERM");
+    await cluster.waitForStatus(
+      "node2",
+      (s) => s.resources[0]?.runningOn.join() === "node2",
+      10_000,
+      "VIP on node2",
+    );
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const report = await probe.stop();
+    assert.equal(report.lastResponder, "node2");
+    t.diagnostic(`hand-over outage ${report.longestOutageMs} ms`);
+    // A hand-over must not wait for the failure-detection timeout (1 s).
+    assert.ok(report.longestOutageMs < 1_000, `outage ${report.longestOutageMs} ms`);
+  },
+);

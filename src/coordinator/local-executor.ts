@@ -20,6 +20,8 @@ interface Entry {
   message?: string;
   /** The operation in flight; one at a time per resource, like Pacemaker's executor. */
   busy: Promise<void> | null;
+  /** An action that arrived while busy; run when the current operation ends, so it is not lost. */
+  deferred: "start" | "stop" | null;
   probed: boolean;
   monitorTimer: TimerHandle | null;
 }
@@ -74,6 +76,7 @@ export class LocalExecutor {
         state: "unknown",
         failCount: 0,
         busy: null,
+        deferred: null,
         probed: false,
         monitorTimer: null,
       };
@@ -104,11 +107,19 @@ export class LocalExecutor {
   apply(actions: readonly { op: "start" | "stop"; resource: string }[]): void {
     for (const action of actions) {
       const entry = this.entries.get(action.resource);
-      if (!entry || entry.busy || !entry.probed) continue;
-      if (action.op === "start" && entry.state === "running") continue;
-      if (action.op === "stop" && entry.state === "stopped") continue;
-      void this.runOp(entry, action.op);
+      if (!entry) continue;
+      if (entry.busy || !entry.probed) {
+        entry.deferred = action.op;
+        continue;
+      }
+      this.runIfNeeded(entry, action.op);
     }
+  }
+
+  private runIfNeeded(entry: Entry, op: "start" | "stop"): void {
+    if (op === "start" && entry.state === "running") return;
+    if (op === "stop" && entry.state === "stopped") return;
+    void this.runOp(entry, op);
   }
 
   /** Forgets failures, as `resource cleanup` does, and re-probes the real state. */
@@ -227,6 +238,10 @@ export class LocalExecutor {
       await run;
     } finally {
       entry.busy = null;
+      const deferred = entry.deferred;
+      entry.deferred = null;
+      if (deferred && !this.closed && this.entries.get(entry.config.id) === entry)
+        this.runIfNeeded(entry, deferred);
     }
   }
 

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { AddressEvents } from "../agents/address-events.ts";
 import type { Clock } from "../clock/clock.ts";
 import { createClusterKey, readClusterKey } from "../config/cluster-key.ts";
 import type { ClusterConfig } from "../config/schema.ts";
@@ -36,6 +37,7 @@ interface RunningCluster {
   membership: Membership;
   executor: LocalExecutor;
   transport: UdpTransport;
+  addressEvents: AddressEvents | null;
   selfName: string;
 }
 
@@ -150,7 +152,8 @@ export class Daemon {
         logger: logger.child({ component: "coordinator" }),
         adoptConfig: (remote) => this.store.adopt(remote),
       });
-      this.cluster = { node, membership, executor, transport, selfName: self.name };
+      const addressEvents = await this.watchAddresses(executor);
+      this.cluster = { node, membership, executor, transport, addressEvents, selfName: self.name };
       writeFileSync(this.startedMarker, `${new Date().toISOString()}\n`, { mode: 0o600 });
       logger.info({ node: self.name, cluster: config.name }, "cluster services started");
     });
@@ -168,6 +171,7 @@ export class Daemon {
       running.membership.stop();
       await running.executor.close();
       await running.transport.close();
+      await running.addressEvents?.stop();
       this.cluster = null;
       if (options.forget) rmSync(this.startedMarker, { force: true });
       this.options.logger.info({ leftResources: options.leaveResources }, "cluster services stopped");
@@ -194,6 +198,28 @@ export class Daemon {
       daemon: { pid: process.pid, startedAt: this.startedAt.toISOString(), version: this.options.version },
       nodeName: this.cluster?.selfName ?? null,
     });
+  }
+
+  /**
+   * A VIP removed by hand (`ip addr del`, a network restart) is noticed from netlink at once, not at the
+   * next monitor interval.
+   */
+  private async watchAddresses(executor: LocalExecutor): Promise<AddressEvents | null> {
+    const events = new AddressEvents();
+    events.on("deleted", ({ ip }: { ip: string }) => {
+      for (const id of executor.resourceIds())
+        if (executor.paramsOf(id)?.["ip"] === ip) executor.checkNow(id);
+    });
+    events.on("error", (error: unknown) =>
+      this.options.logger.warn({ err: error }, "address events stopped"),
+    );
+    try {
+      await events.start();
+      return events;
+    } catch (error) {
+      this.options.logger.warn({ err: error }, "cannot watch address events; relying on monitors");
+      return null;
+    }
   }
 
   /** Start and stop requests arrive concurrently from CLI calls; run them one at a time. */

@@ -157,6 +157,8 @@ export class FloatipCluster {
 
   async destroy(): Promise<void> {
     await Promise.all([...this.daemons.keys()].map((n) => this.killDaemon(n, "SIGKILL")));
-    rmSync(this.dir, { recursive: true, force: true });
+    // FLOATIP_KEEP_BED_LOGS=1 keeps state dirs and daemon logs for a post-mortem.
+    if (process.env["FLOATIP_KEEP_BED_LOGS"] === "1") process.stderr.write(`bed logs kept in ${this.dir}\n`);
+    else rmSync(this.dir, { recursive: true, force: true });
   }
 }
