@@ -282,12 +282,16 @@ export class PrivateIpMover {
     const { signal } = options;
     try {
       const target = await this.#target(vip, signal);
-      await this.#memory.markNotHeld(vip);
       for (let round = 1; round <= 2; round++) {
         const current = await this.#find(vip, target, signal);
         if (!current) return { outcome: "absent" };
         const pip = current.value;
-        if (pip.vnicId !== target.vnic.vnicId) return { outcome: "not-holder" };
+        if (pip.vnicId !== target.vnic.vnicId) {
+          // Taken while we thought we held it: remember the displacement, or a later start would take it back.
+          await this.#observe(vip, pip, target);
+          return { outcome: "not-holder" };
+        }
+        await this.#memory.markNotHeld(vip);
         const tags = readHoldTags(pip.freeformTags);
         if (tags.leaseUntil === 0 && pip.freeformTags["floatip-lease"] !== undefined)
           return { outcome: "released" };

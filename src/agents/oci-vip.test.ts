@@ -1,0 +1,306 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { ManualClock } from "../clock/manual-clock.ts";
+import { silentLogger } from "../observability/logger.ts";
+import type { LocalInstance } from "../cloud/oci/discovery.ts";
+import { InMemoryOciApi } from "../cloud/oci/in-memory-oci-api.ts";
+import { PrivateIpMover } from "../cloud/oci/private-ip-mover.ts";
+import { readHoldTags } from "../cloud/oci/hold-tags.ts";
+import type { AgentContext, AgentResult, ResourceAgent } from "./agent.ts";
+import { OciVipAgent } from "./oci-vip.ts";
+import { systemClock } from "../clock/system-clock.ts";
+import { emulatedNode, startTestEmulator, TEST_VIP } from "../cloud/oci/testing/emulated-cloud.ts";
+
+const SUBNET = "ocid1.subnet.test.app";
+const VIP = "10.0.0.100";
+const LEASE_MS = 30_000;
+const CLOUD_CHECK_MS = 9_000;
+
+/** The host side in memory: which addresses are configured; start can be made to fail. */
+class FakeLocalAddress implements ResourceAgent {
+  readonly present = new Set<string>();
+  failStart = false;
+  calls: string[] = [];
+
+  validate(): string[] {
+    return [];
+  }
+  async start(ctx: AgentContext): Promise<AgentResult> {
+    this.calls.push("start");
+    if (this.failStart) return { state: "failed", message: "FLOATIP_E_NO_INTERFACE: no interface" };
+    this.present.add(ctx.params.ip ?? "");
+    return { state: "running" };
+  }
+  async stop(ctx: AgentContext): Promise<AgentResult> {
+    this.calls.push("stop");
+    this.present.delete(ctx.params.ip ?? "");
+    return { state: "stopped" };
+  }
+  async monitor(ctx: AgentContext): Promise<AgentResult> {
+    this.calls.push("monitor");
+    return { state: this.present.has(ctx.params.ip ?? "") ? "running" : "stopped" };
+  }
+  async probe(ctx: AgentContext): Promise<AgentResult> {
+    return this.monitor(ctx);
+  }
+}
+
+function instance(name: string): LocalInstance {
+  return {
+    instanceId: `ocid1.instance.test.${name}`,
+    displayName: name,
+    region: "us-phoenix-1",
+    availabilityDomain: "AD-1",
+    compartmentId: "ocid1.compartment.test",
+    vnics: [
+      {
+        vnicId: `ocid1.vnic.test.${name}`,
+        subnetId: SUBNET,
+        subnetCidr: "10.0.0.0/24",
+        primaryPrivateIp: "",
+        macAddr: "",
+        virtualRouterIp: "10.0.0.1",
+        nicIndex: 0,
+        compartmentId: "ocid1.compartment.test",
+      },
+    ],
+  };
+}
+
+function cluster() {
+  const api = new InMemoryOciApi();
+  const clock = new ManualClock(1_700_000_000_000);
+  const node = (name: string) => {
+    const local = instance(name);
+    api.addVnic({ id: local.vnics[0]!.vnicId, subnetId: SUBNET });
+    const mover = new PrivateIpMover({
+      api,
+      localInstance: async () => local,
+      clock,
+      leaseMs: LEASE_MS,
+      logger: silentLogger(),
+    });
+    const address = new FakeLocalAddress();
+    const agent = new OciVipAgent({
+      mover,
+      localAddress: address,
+      clock,
+      settings: { cloudCheckIntervalMs: CLOUD_CHECK_MS, leaseMs: LEASE_MS },
+    });
+    return { local, mover, address, agent };
+  };
+  return { api, clock, a: node("a"), b: node("b") };
+}
+
+function ctx(params: Record<string, string> = { ip: VIP, cidr_netmask: "24" }): AgentContext {
+  return { resourceId: "vip", params, signal: new AbortController().signal };
+}
+
+void test("start moves the VIP in the cloud, then configures it locally, and is running only then", async () => {
+  const { api, a } = cluster();
+  const result = await a.agent.start(ctx());
+  assert.equal(result.state, "running");
+  assert.equal(api.byAddress(VIP)?.vnicId, a.local.vnics[0]!.vnicId);
+  assert.ok(a.address.present.has(VIP));
+});
+
+void test("a node stopped before it noticed it was displaced still does not take the VIP back", async () => {
+  const { a, b } = cluster();
+  await a.agent.start(ctx());
+  await b.agent.start(ctx()); // the other side of a partition took it
+  assert.equal((await a.agent.stop(ctx())).state, "stopped");
+  await b.mover.renew(VIP); // the holder is alive
+  const again = await a.agent.start(ctx());
+  assert.equal(again.state, "stopped");
+  assert.equal(again.displaced, true);
+  assert.ok(!a.address.present.has(VIP));
+});
+
+void test("start of a displaced node reports FLOATIP_E_VIP_HELD_ELSEWHERE as stopped and adds no address", async () => {
+  const { a, b } = cluster();
+  await a.agent.start(ctx());
+  await b.agent.start(ctx());
+  assert.equal((await a.agent.monitor(ctx())).state, "stopped"); // A sees it was displaced
+  const again = await a.agent.start(ctx());
+  assert.equal(again.state, "stopped");
+  assert.equal(again.displaced, true);
+  assert.match(
+    again.message ?? "",
+    /^FLOATIP_E_VIP_HELD_ELSEWHERE: 10\.0\.0\.100 is held by ocid1\.instance\.test\.b/,
+  );
+  assert.ok(!a.address.present.has(VIP));
+});
+
+void test("start fails without touching the host when the cloud move fails", async () => {
+  const { api, a } = cluster();
+  api.beforeCall = () => {
+    throw new Error("connect ECONNREFUSED 127.0.0.1:1");
+  };
+  const result = await a.agent.start(ctx());
+  assert.equal(result.state, "failed");
+  assert.match(result.message ?? "", /ECONNREFUSED/);
+  assert.deepEqual(a.address.calls, []);
+});
+
+void test("start fails and releases the lease when the local address cannot be configured", async () => {
+  const { api, a } = cluster();
+  a.address.failStart = true;
+  const result = await a.agent.start(ctx());
+  assert.equal(result.state, "failed");
+  assert.match(result.message ?? "", /FLOATIP_E_NO_INTERFACE/);
+  assert.equal(readHoldTags(api.byAddress(VIP)!.freeformTags).leaseUntil, 0);
+});
+
+void test("monitor checks the host every time and the cloud right after start, then only every interval", async () => {
+  const { api, clock, a } = cluster();
+  await a.agent.start(ctx());
+  api.calls.length = 0;
+  assert.equal((await a.agent.monitor(ctx())).state, "running");
+  assert.ok(api.calls.includes("GetPrivateIp"), "cloud checked right after start");
+  api.calls.length = 0;
+  clock.advance(CLOUD_CHECK_MS - 1);
+  assert.equal((await a.agent.monitor(ctx())).state, "running");
+  assert.equal(api.calls.length, 0, "no cloud call inside the interval");
+  clock.advance(1);
+  await a.agent.monitor(ctx());
+  assert.ok(api.calls.includes("GetPrivateIp"));
+  assert.equal(a.address.calls.filter((call) => call === "monitor").length, 3);
+});
+
+void test("monitor stays running with 'cloud check unknown' on a cloud error while the address is here", async () => {
+  const { api, a } = cluster();
+  await a.agent.start(ctx());
+  api.beforeCall = () => {
+    throw new Error("Failed retrieving certificates from localhost");
+  };
+  const result = await a.agent.monitor(ctx());
+  assert.equal(result.state, "running");
+  assert.match(result.message ?? "", /^cloud check unknown: .*Failed retrieving certificates/);
+  assert.ok(a.address.present.has(VIP));
+});
+
+void test("monitor removes the address and reports stopped when the cloud shows another holder", async () => {
+  const { clock, a, b } = cluster();
+  await a.agent.start(ctx());
+  await b.agent.start(ctx());
+  clock.advance(CLOUD_CHECK_MS);
+  const result = await a.agent.monitor(ctx());
+  assert.equal(result.state, "stopped");
+  assert.equal(result.displaced, true);
+  assert.match(
+    result.message ?? "",
+    /^FLOATIP_E_VIP_HELD_ELSEWHERE: 10\.0\.0\.100 is now held by ocid1\.instance\.test\.b \(epoch 2\)/,
+  );
+  assert.ok(!a.address.present.has(VIP));
+});
+
+void test("monitor fails when the local address is gone", async () => {
+  const { a } = cluster();
+  await a.agent.start(ctx());
+  a.address.present.clear();
+  const result = await a.agent.monitor(ctx());
+  assert.equal(result.state, "failed");
+  assert.match(result.message ?? "", /local address 10\.0\.0\.100 is gone/);
+});
+
+void test("monitor keeps the lease renewed even when the cloud interval is longer than the lease", async () => {
+  const { api, clock, a } = cluster();
+  const slow = new OciVipAgent({
+    mover: a.mover,
+    localAddress: a.address,
+    clock,
+    settings: { cloudCheckIntervalMs: 120_000, leaseMs: LEASE_MS },
+  });
+  await slow.start(ctx());
+  await slow.monitor(ctx());
+  for (let second = 0; second < 120; second++) {
+    clock.advance(1000);
+    assert.equal((await slow.monitor(ctx())).state, "running");
+    assert.ok(
+      readHoldTags(api.byAddress(VIP)!.freeformTags).leaseUntil > clock.now(),
+      `lease valid at ${second}s`,
+    );
+  }
+});
+
+void test("probe re-attaches to a VIP that is here and ours, without moving it", async () => {
+  const { api, a } = cluster();
+  await a.agent.start(ctx());
+  api.calls.length = 0;
+  const restarted = new OciVipAgent({
+    mover: a.mover,
+    localAddress: a.address,
+    clock: new ManualClock(1_700_000_000_000),
+    settings: { cloudCheckIntervalMs: CLOUD_CHECK_MS, leaseMs: LEASE_MS },
+  });
+  assert.equal((await restarted.probe(ctx())).state, "running");
+  assert.ok(!api.calls.includes("UpdatePrivateIp"));
+});
+
+void test("probe removes a leftover address the cloud routes elsewhere", async () => {
+  const { a, b } = cluster();
+  await a.agent.start(ctx());
+  await b.agent.start(ctx());
+  const result = await a.agent.probe(ctx());
+  assert.equal(result.state, "stopped");
+  assert.ok(!a.address.present.has(VIP));
+});
+
+void test("probe says unknown on a cloud error and stopped when the address is not here", async () => {
+  const { api, a } = cluster();
+  assert.equal((await a.agent.probe(ctx())).state, "stopped");
+  await a.agent.start(ctx());
+  api.beforeCall = () => {
+    throw new Error("503 ServiceUnavailable");
+  };
+  const result = await a.agent.probe(ctx());
+  assert.equal(result.state, "unknown");
+  assert.ok(a.address.present.has(VIP), "nothing removed on a cloud error");
+});
+
+void test("stop removes the address and ends the lease but leaves the private IP assigned", async () => {
+  const { api, a } = cluster();
+  await a.agent.start(ctx());
+  assert.equal((await a.agent.stop(ctx())).state, "stopped");
+  assert.ok(!a.address.present.has(VIP));
+  const stored = api.byAddress(VIP)!;
+  assert.equal(stored.vnicId, a.local.vnics[0]!.vnicId);
+  assert.equal(stored.freeformTags["floatip-lease"], "0");
+});
+
+void test("validate accepts IPaddr2 parameters and claim_mode, and rejects bad ones with a fix", () => {
+  const { a } = cluster();
+  assert.deepEqual(a.agent.validate({ ip: VIP, cidr_netmask: "24", nic: "eth0", claim_mode: "force" }), []);
+  const problems = a.agent.validate({ ip: "10.0.0", claim_mode: "always" });
+  assert.equal(problems.length, 2);
+  assert.match(problems.join("\n"), /claim_mode=always is not valid; use normal \(default\) or force/);
+});
+
+void test("against the emulator: monitor through a cloud outage stays running with the address in place", async (t) => {
+  const emulator = await startTestEmulator();
+  const node = emulatedNode(emulator, "node1");
+  t.after(async () => {
+    node.close();
+    await emulator.close();
+  });
+  const address = new FakeLocalAddress();
+  const agent = new OciVipAgent({
+    mover: node.mover,
+    localAddress: address,
+    clock: systemClock,
+    settings: { cloudCheckIntervalMs: 1, leaseMs: LEASE_MS },
+  });
+  assert.equal((await agent.start(ctx({ ip: TEST_VIP }))).state, "running");
+  assert.equal((await agent.monitor(ctx({ ip: TEST_VIP }))).state, "running");
+  emulator.faults.outage(60_000);
+  const during = await agent.monitor(ctx({ ip: TEST_VIP }));
+  assert.equal(during.state, "running");
+  assert.match(
+    during.message ?? "",
+    /^cloud check unknown: FLOATIP_E_OCI_API: GetPrivateIp: 503 ServiceUnavailable/,
+  );
+  assert.ok(address.present.has(TEST_VIP));
+  emulator.faults.outage(null);
+  const after = await agent.monitor(ctx({ ip: TEST_VIP }));
+  assert.deepEqual(after, { state: "running" });
+});

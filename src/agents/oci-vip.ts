@@ -1,0 +1,214 @@
+import type { Logger } from "pino";
+import type { Clock } from "../clock/clock.ts";
+import { describeError } from "../cloud/oci/errors.ts";
+import type { ClaimMode, ClaimResult, PrivateIpMover } from "../cloud/oci/private-ip-mover.ts";
+import type { OciSettings } from "../cloud/oci/settings.ts";
+import type { AgentContext, AgentResult, ResourceAgent } from "./agent.ts";
+import { validateIpAddressParams } from "./ip-address.ts";
+
+/** What the agent needs from the cloud side; PrivateIpMover in production. */
+export type VipMover = Pick<PrivateIpMover, "claim" | "release" | "inspect" | "renew">;
+
+export interface OciVipAgentOptions {
+  mover: VipMover;
+  /** Adds/removes the address on this host (IpAddressAgent in production: ip addr + gratuitous ARP). */
+  localAddress: ResourceAgent;
+  clock: Clock;
+  settings: Pick<OciSettings, "cloudCheckIntervalMs" | "leaseMs">;
+  logger?: Logger;
+}
+
+/** Optional resource parameter: claim_mode=force lets an admin move take a VIP from a live holder. */
+const CLAIM_MODE_PARAM = "claim_mode";
+
+/**
+ * A VIP on OCI (cluster property cloud=oci), parameters as IPaddr2 (ip, cidr_netmask, nic): the secondary
+ * private IP is moved to this instance's VNIC in the cloud and the address is configured locally.
+ *
+ * Cloud errors are never a failure by themselves (the lesson of resource-agents #2020): monitor stays
+ * "running" while the local address is there and says the cloud check is unknown. The resource fails or
+ * stops only on evidence: the local address is gone, or the cloud shows another holder.
+ */
+export class OciVipAgent implements ResourceAgent {
+  readonly #options: OciVipAgentOptions;
+  /** When the cloud was last asked about each VIP; absent means "ask at the next monitor". */
+  readonly #lastCloudCheck = new Map<string, number>();
+
+  constructor(options: OciVipAgentOptions) {
+    this.#options = options;
+  }
+
+  validate(params: Readonly<Record<string, string>>): string[] {
+    const problems = validateIpAddressParams(params);
+    const mode = params[CLAIM_MODE_PARAM];
+    if (mode !== undefined && mode !== "" && mode !== "normal" && mode !== "force") {
+      problems.push(`${CLAIM_MODE_PARAM}=${mode} is not valid; use normal (default) or force`);
+    }
+    return problems;
+  }
+
+  async start(ctx: AgentContext): Promise<AgentResult> {
+    const problems = this.validate(ctx.params);
+    if (problems.length > 0) return { state: "failed", message: `FLOATIP_E_PARAM: ${problems.join("; ")}` };
+    const ip = ctx.params.ip ?? "";
+    const mode: ClaimMode = ctx.params[CLAIM_MODE_PARAM] === "force" ? "force" : "normal";
+    let claim: ClaimResult;
+    try {
+      claim = await this.#options.mover.claim(ip, { mode, signal: ctx.signal });
+    } catch (error) {
+      return { state: "failed", message: `cloud move of ${ip} failed: ${describeError(error)}` };
+    }
+    if (claim.outcome === "held-elsewhere" || claim.outcome === "lost-race") {
+      return { state: "stopped", displaced: true, message: heldElsewhereMessage(ip, claim) };
+    }
+    const local = await this.#local("start", ctx);
+    if (local.state !== "running") {
+      // The cloud points the VIP here but this host cannot serve it: let a peer take it at once.
+      const released = await this.#options.mover.release(ip, { signal: ctx.signal });
+      return {
+        state: "failed",
+        message: `${ip} is on this VNIC in the cloud but the local address failed: ${local.message ?? local.state}${released.outcome === "failed" ? `; lease release failed too: ${released.reason}` : ""}`,
+      };
+    }
+    // The cloud is checked at the next monitor, right after the start.
+    this.#lastCloudCheck.delete(ip);
+    return {
+      state: "running",
+      message: `${ip} ${claim.outcome} on VNIC ${claim.vnicId} (epoch ${claim.epoch}) and configured locally`,
+    };
+  }
+
+  async stop(ctx: AgentContext): Promise<AgentResult> {
+    const ip = ctx.params.ip ?? "";
+    // The local address goes first, so a peer that takes over after the release never overlaps with us.
+    const local = await this.#local("stop", ctx);
+    this.#lastCloudCheck.delete(ip);
+    if (local.state !== "stopped") return local;
+    if (ip === "") return local;
+    const released = await this.#options.mover.release(ip, { signal: ctx.signal });
+    if (released.outcome === "failed") {
+      this.#options.logger?.warn({ ip, reason: released.reason }, "VIP stopped locally; lease not released");
+      return {
+        state: "stopped",
+        message: `${ip} removed locally; cloud lease not released (${released.reason})`,
+      };
+    }
+    return { state: "stopped" };
+  }
+
+  async monitor(ctx: AgentContext): Promise<AgentResult> {
+    const ip = ctx.params.ip ?? "";
+    const local = await this.#local("monitor", ctx);
+    if (local.state === "stopped" || local.state === "failed") {
+      return { state: "failed", message: `local address ${ip} is gone: ${local.message ?? local.state}` };
+    }
+    if (local.state !== "running" || !this.#cloudCheckDue(ip)) return local;
+    return this.#cloudCheck(ctx, ip, local);
+  }
+
+  async probe(ctx: AgentContext): Promise<AgentResult> {
+    const ip = ctx.params.ip ?? "";
+    const local = await this.#local("probe", ctx);
+    if (local.state !== "running") return local;
+    const seen = await this.#options.mover.inspect(ip, { signal: ctx.signal });
+    if (seen.state === "unknown") return { state: "unknown", message: `cloud check unknown: ${seen.reason}` };
+    if (seen.state === "held" && seen.ours) {
+      this.#lastCloudCheck.set(ip, this.#options.clock.now());
+      return {
+        state: "running",
+        message: `${ip} is configured here and on this VNIC in the cloud (epoch ${seen.epoch})`,
+      };
+    }
+    // The address is here but the cloud routes it elsewhere (or nowhere): a leftover, not ours to serve.
+    const removed = await this.#local("stop", ctx);
+    const where =
+      seen.state === "held"
+        ? `held by ${seen.holderInstanceId ?? seen.holderVnicId ?? "another VNIC"}`
+        : "absent from the cloud";
+    return {
+      state: removed.state === "stopped" ? "stopped" : "failed",
+      ...(seen.state === "held" ? { displaced: true } : {}),
+      message: `${ip} was configured locally but is ${where}; removed the local address${removed.state === "stopped" ? "" : ` (failed: ${removed.message ?? removed.state})`}`,
+    };
+  }
+
+  async #cloudCheck(ctx: AgentContext, ip: string, local: AgentResult): Promise<AgentResult> {
+    const { mover, clock } = this.#options;
+    const seen = await mover.inspect(ip, { signal: ctx.signal });
+    if (seen.state === "unknown") return { state: "running", message: `cloud check unknown: ${seen.reason}` };
+    if (seen.state === "absent") {
+      return {
+        state: "failed",
+        message: `${ip} no longer exists as a private IP in the cloud (deleted outside floatip); a restart recreates it`,
+      };
+    }
+    if (!seen.ours) return this.#displaced(ctx, ip, seen.holderInstanceId ?? seen.holderVnicId, seen.epoch);
+    try {
+      const renewed = await mover.renew(ip, { signal: ctx.signal, from: seen });
+      if (renewed.outcome === "not-holder")
+        return this.#displaced(ctx, ip, renewed.holderVnicId, renewed.epoch);
+    } catch (error) {
+      if (ctx.signal.aborted) throw error;
+      return {
+        state: "running",
+        message: `cloud check unknown: lease renewal failed: ${describeError(error)}`,
+      };
+    }
+    this.#lastCloudCheck.set(ip, clock.now());
+    return local;
+  }
+
+  async #displaced(
+    ctx: AgentContext,
+    ip: string,
+    holder: string | undefined,
+    epoch: number,
+  ): Promise<AgentResult> {
+    const removed = await this.#local("stop", ctx);
+    this.#lastCloudCheck.delete(ip);
+    this.#options.logger?.warn(
+      { ip, holder, epoch },
+      "VIP displaced by another holder; local address removed",
+    );
+    const tail =
+      removed.state === "stopped"
+        ? ""
+        : `; removing the local address failed: ${removed.message ?? removed.state}`;
+    return {
+      state: removed.state === "stopped" ? "stopped" : "failed",
+      displaced: true,
+      message: `FLOATIP_E_VIP_HELD_ELSEWHERE: ${ip} is now held by ${holder ?? "another VNIC"} (epoch ${epoch}); this node stepped back${tail}`,
+    };
+  }
+
+  #cloudCheckDue(ip: string): boolean {
+    const last = this.#lastCloudCheck.get(ip);
+    if (last === undefined) return true;
+    // Renew well within the lease even if the cloud check interval is configured longer than it.
+    const interval = Math.min(
+      this.#options.settings.cloudCheckIntervalMs,
+      this.#options.settings.leaseMs / 3,
+    );
+    return this.#options.clock.now() - last >= interval;
+  }
+
+  /** The local agent, with a thrown error turned into a result (agents should not throw, but may). */
+  async #local(action: "start" | "stop" | "monitor" | "probe", ctx: AgentContext): Promise<AgentResult> {
+    try {
+      return await this.#options.localAddress[action](ctx);
+    } catch (error) {
+      return { state: "failed", message: `local address ${action} failed: ${describeError(error)}` };
+    }
+  }
+}
+
+function heldElsewhereMessage(
+  ip: string,
+  claim: Extract<ClaimResult, { outcome: "held-elsewhere" | "lost-race" }>,
+): string {
+  const holder = claim.holderInstanceId ?? claim.holderVnicId ?? "another VNIC";
+  if (claim.outcome === "lost-race") {
+    return `FLOATIP_E_VIP_HELD_ELSEWHERE: ${ip} was moved to ${holder} (epoch ${claim.epoch}) while this node claimed it; this node stands down`;
+  }
+  return `FLOATIP_E_VIP_HELD_ELSEWHERE: ${ip} is held by ${holder} (epoch ${claim.epoch}) until ${new Date(claim.leaseUntil).toISOString()}, which displaced this node; it is taken back when that lease ends or is released, or now with claim_mode=force`;
+}
