@@ -13,6 +13,11 @@ export interface AgentResult {
    * epoch): not a local failure, so the cluster must not count it or fight for the resource.
    */
   displaced?: boolean;
+  /**
+   * For a running resource: how recent this node's claim is (a cloud VIP's epoch). Compared between
+   * nodes only for the same resource; when absent the executor uses the time of the start.
+   */
+  generation?: number;
 }
 
 export interface AgentContext {

@@ -17,6 +17,7 @@ interface Entry {
   state: ResourceReport["state"];
   failCount: number;
   lastFailureMs?: number;
+  generation?: number;
   message?: string;
   /** The operation in flight; one at a time per resource, like Pacemaker's executor. */
   busy: Promise<void> | null;
@@ -97,6 +98,7 @@ export class LocalExecutor {
         state: e.state,
         failCount: e.failCount,
         ...(e.lastFailureMs !== undefined ? { lastFailureMs: e.lastFailureMs } : {}),
+        ...(e.generation !== undefined && e.state === "running" ? { generation: e.generation } : {}),
         ...(e.message !== undefined ? { message: e.message.slice(0, 300) } : {}),
       };
     }
@@ -168,6 +170,7 @@ export class LocalExecutor {
     await this.exclusive(entry, async () => {
       const result = await this.call(entry, "probe");
       entry.probed = true;
+      if (result.generation !== undefined) entry.generation = result.generation;
       // A probe that cannot tell stays "unknown": the policy then refuses to start the resource elsewhere.
       this.setState(entry, result.state === "failed" ? "failed" : result.state, result.message);
       this.scheduleMonitor(entry);
@@ -179,8 +182,10 @@ export class LocalExecutor {
       this.deps.logger.info({ resource: entry.config.id, op }, `${op} ${entry.config.id}`);
       const result = await this.call(entry, op);
       if (op === "start") {
-        if (result.state === "running") this.setState(entry, "running", result.message);
-        else if (result.state === "stopped" && isDisplaced(result))
+        if (result.state === "running") {
+          entry.generation = result.generation ?? this.deps.clock.now();
+          this.setState(entry, "running", result.message);
+        } else if (result.state === "stopped" && isDisplaced(result))
           this.setState(entry, "stopped", result.message);
         else this.recordFailure(entry, result, INFINITY_FAILCOUNT);
       } else if (result.state === "stopped") {

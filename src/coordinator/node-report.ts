@@ -5,6 +5,7 @@ export const resourceReportSchema = z.object({
   state: z.enum(["running", "stopped", "failed", "unknown"]),
   failCount: z.number().int().min(0).max(1_000_000),
   lastFailureMs: z.number().optional(),
+  generation: z.number().optional(),
   message: z.string().max(300).optional(),
 });
 

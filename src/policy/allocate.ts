@@ -33,7 +33,7 @@ function liveMembers(unit: UnitModel, blocked: ReadonlySet<string>): string[] {
 function currentNodes(input: AllocationInput, members: readonly string[]): string[] {
   const found: string[] = [];
   const observations = members.flatMap((m) => input.observed.byResource.get(m) ?? []);
-  for (const o of observations) found.push(...o.running);
+  for (const o of observations) found.push(...o.runningNewestFirst);
   for (const o of observations) found.push(...o.failed);
   for (const o of observations) if (o.recoveryNode !== null) found.push(o.recoveryNode);
   return [...new Set(found)];

@@ -21,7 +21,7 @@
  *   quorate no                              default yes
  *   now 1000                                the clock, in ms (default 0)
  *   probing node2                           node2 has not finished probing
- *   status node1 Cluster_VIP=running Http_Check=failed:2@900   state[:failCount[@lastFailureMs]]
+ *   status node1 Cluster_VIP=running Http_Check=failed:2@900   state[:failCount[@lastFailureMs]][#generation]
  *   expect                                  then, until the next round:
  *   stop Http_Check node1                   the actions, as a set
  *   start Cluster_VIP node2
@@ -71,11 +71,12 @@ function parseScore(text: string | undefined): number {
 }
 
 function parseResourceStatus(text: string): ResourceStatus {
-  const match = /^(running|stopped|failed|unknown)(?::(\d+)(?:@(\d+))?)?$/.exec(text);
-  if (!match) throw new Error(`bad status '${text}': use state[:failCount[@lastFailureMs]]`);
+  const match = /^(running|stopped|failed|unknown)(?::(\d+)(?:@(\d+))?)?(?:#(\d+))?$/.exec(text);
+  if (!match) throw new Error(`bad status '${text}': use state[:failCount[@lastFailureMs]][#generation]`);
   const [, state, count, at] = match;
   const status: ResourceStatus = { state: state as ResourceStatus["state"], failCount: Number(count ?? 0) };
   if (at !== undefined) status.lastFailureMs = Number(at);
+  if (match[4] !== undefined) status.generation = Number(match[4]);
   return status;
 }
 

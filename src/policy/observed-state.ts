@@ -6,6 +6,8 @@ import type { NodeStatus, ResourceStatus } from "./types.ts";
 export interface ResourceObservation {
   state: (node: string) => ResourceStatus["state"];
   running: string[];
+  /** `running`, newest generation first (ties keep configuration order). */
+  runningNewestFirst: string[];
   failed: string[];
   unknown: string[];
   /** Nodes where the fail count (after failure-timeout expiry) has reached migration-threshold. */
@@ -70,6 +72,9 @@ export function observe(
     byResource.set(resource.id, {
       state,
       running,
+      runningNewestFirst: [...running].sort(
+        (a, b) => (record(b).generation ?? 0) - (record(a).generation ?? 0),
+      ),
       failed,
       unknown: online.filter((n) => state(n) === "unknown"),
       bannedByFailures,

@@ -7,6 +7,12 @@ export interface ResourceStatus {
   failCount: number;
   /** Absolute time (same clock as PolicyInput.nowMs) of the last counted failure; lets failure-timeout expire it. */
   lastFailureMs?: number;
+  /**
+   * Grows each time the resource is started anywhere (for a cloud VIP: the cloud's epoch of the move).
+   * When a partition heals with the resource running on several nodes, the newest copy is the one the
+   * network now routes to, so it is the one kept.
+   */
+  generation?: number;
 }
 
 /** A resource absent from `resources` is stopped there with no failures. */
