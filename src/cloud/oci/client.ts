@@ -450,7 +450,9 @@ class ObservingHttpClient implements common.HttpClient {
       );
       const latencyMs = this.clock.now() - started;
       const serverDate = Date.parse(response.headers.get("date") ?? "");
-      if (Number.isFinite(serverDate)) this.onServerClock({ serverMs: serverDate, localMs: Date.now() });
+      // The Date header has whole seconds: its midpoint halves the worst-case error.
+      if (Number.isFinite(serverDate))
+        this.onServerClock({ serverMs: serverDate + 500, localMs: Date.now() });
       const line = {
         op,
         method: request.method,
