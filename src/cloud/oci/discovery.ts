@@ -32,7 +32,8 @@ export async function discoverLocalInstance(
   api: Pick<OciApi, "getVnic">,
   signal?: AbortSignal,
 ): Promise<LocalInstance> {
-  const vnics = await Promise.all(
+  // allSettled: when one GetVnic fails, the others still finish before the error is reported.
+  const settled = await Promise.allSettled(
     metadata.vnics.map(async (entry): Promise<LocalVnic> => {
       const vnic = await api.getVnic(entry.vnicId, signal ? { signal } : {});
       return {
@@ -47,6 +48,11 @@ export async function discoverLocalInstance(
       };
     }),
   );
+  const vnics: LocalVnic[] = [];
+  for (const outcome of settled) {
+    if (outcome.status === "rejected") throw outcome.reason;
+    vnics.push(outcome.value);
+  }
   return {
     instanceId: metadata.instanceId,
     displayName: metadata.displayName,

@@ -79,10 +79,9 @@ export class MetadataClient {
   }
 
   async instance(signal?: AbortSignal): Promise<InstanceMetadata> {
-    const [instanceJson, vnicsJson] = await Promise.all([
-      this.#getJson("instance/", signal),
-      this.#getJson("vnics/", signal),
-    ]);
+    // One after the other: IMDS is local and fast, and a failure leaves no request running behind it.
+    const instanceJson = await this.#getJson("instance/", signal);
+    const vnicsJson = await this.#getJson("vnics/", signal);
     const instance = this.#parse(instanceDocument, instanceJson, "instance/");
     const vnics = this.#parse(vnicsDocument, vnicsJson, "vnics/");
     return {
