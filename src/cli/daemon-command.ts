@@ -1,7 +1,9 @@
 import { join } from "node:path";
 import { systemClock } from "../clock/system-clock.ts";
 import { registerAdminRoutes, readVersion } from "../daemon/admin-routes.ts";
+import { IpAddressAgent } from "../agents/ip-address.ts";
 import { LocalAgentFactory } from "../daemon/agent-registry.ts";
+import { OciAgentProvider } from "../daemon/cloud.ts";
 import { Daemon } from "../daemon/daemon.ts";
 import { createLogger } from "../observability/logger.ts";
 
@@ -15,6 +17,14 @@ export async function runDaemon(opts: {
   leaveResourcesOnExit: boolean;
 }): Promise<void> {
   const logger = createLogger({ name: "floatip" });
+  const localAddress = new IpAddressAgent();
+  const oci = new OciAgentProvider({
+    stateDir: opts.stateDir,
+    clock: systemClock,
+    logger,
+    localAddress,
+    env: process.env,
+  });
   const daemon = new Daemon({
     stateDir: opts.stateDir,
     socketPath: opts.socketPath,
@@ -25,7 +35,7 @@ export async function runDaemon(opts: {
     ...(opts.nodeName ? { nodeName: opts.nodeName } : {}),
     logger,
     clock: systemClock,
-    agents: new LocalAgentFactory(),
+    agents: new LocalAgentFactory(localAddress, () => oci.agentFor()),
     version: readVersion(),
   });
   registerAdminRoutes(daemon);
@@ -34,13 +44,19 @@ export async function runDaemon(opts: {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, "shutting down");
-    daemon.shutdown().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, "shutdown failed");
-        process.exit(1);
-      },
-    );
+    daemon
+      .shutdown()
+      .then(async () => {
+        oci.close();
+        await localAddress.close();
+      })
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, "shutdown failed");
+          process.exit(1);
+        },
+      );
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));

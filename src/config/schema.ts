@@ -63,6 +63,8 @@ export const knownPropertySchemas = {
   "no-quorum-policy": z.enum(["stop", "ignore", "freeze", "demote", "fence", "suicide"]),
   "stop-all-resources": z.enum(["true", "false"]),
   "symmetric-cluster": z.enum(["true", "false"]),
+  /** Set at setup where detected: "oci" makes IPaddr2 resources cloud VIPs moved through the OCI API. */
+  cloud: z.enum(["oci", "none"]),
 } as const;
 
 export const nodeSchema = z.object({

@@ -185,9 +185,16 @@ export class LocalExecutor {
         if (result.state === "running") {
           entry.generation = result.generation ?? this.deps.clock.now();
           this.setState(entry, "running", result.message);
-        } else if (result.state === "stopped" && isDisplaced(result))
+        } else if (result.state === "stopped" && isDisplaced(result)) {
           this.setState(entry, "stopped", result.message);
-        else this.recordFailure(entry, result, INFINITY_FAILCOUNT);
+        } else if (result.state === "unknown") {
+          // The agent could not tell (the cloud API unreachable): retry later, do not ban this node for it.
+          entry.failCount = Math.min(INFINITY_FAILCOUNT, entry.failCount + 1);
+          entry.lastFailureMs = this.deps.clock.now();
+          this.setState(entry, "stopped", result.message);
+        } else {
+          this.recordFailure(entry, result, INFINITY_FAILCOUNT);
+        }
       } else if (result.state === "stopped") {
         this.setState(entry, "stopped", result.message);
       } else {

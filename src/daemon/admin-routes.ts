@@ -18,6 +18,7 @@ import {
 import { randomBytes } from "node:crypto";
 import { clusterConfigSchema, type ClusterConfig } from "../config/schema.ts";
 import { unsupportedTypeMessage } from "./agent-registry.ts";
+import { detectCloud } from "./cloud.ts";
 import type { Daemon } from "./daemon.ts";
 import { IpAddressAgent } from "../agents/ip-address.ts";
 
@@ -84,11 +85,14 @@ export function registerAdminRoutes(daemon: Daemon): void {
       for (const [i, n] of req.nodes.entries()) {
         nodes.push({ name: n.name, id: i + 1, addrs: [n.addr ?? (await resolveNode(n.name))] });
       }
+      // The cloud property makes IPaddr2 resources cloud VIPs; detected here so the seed's commands need no flag.
+      const cloud = detectCloud(process.env);
       const config: ClusterConfig = clusterConfigSchema.parse({
         formatVersion: 1,
         name: req.name,
         epoch: 1,
         nodes,
+        properties: cloud ? { cloud } : {},
         ...(req.tokenMs
           ? {
               totem: {

@@ -16,9 +16,10 @@ export function unsupportedTypeMessage(type: string): string | null {
 }
 
 export class LocalAgentFactory implements AgentFactory {
-  private readonly ipAddress = new IpAddressAgent();
-
-  constructor(private readonly cloudAgent?: (config: ClusterConfig) => ResourceAgent) {}
+  constructor(
+    private readonly ipAddress: IpAddressAgent,
+    private readonly cloudAgent?: (config: ClusterConfig) => ResourceAgent,
+  ) {}
 
   agentFor(resource: ResourceConfig, config: ClusterConfig): ResourceAgent {
     const problem = unsupportedTypeMessage(resource.type);

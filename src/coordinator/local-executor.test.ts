@@ -1,0 +1,143 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { AgentContext, AgentResult, ResourceAgent } from "../agents/agent.ts";
+import { ManualClock } from "../clock/manual-clock.ts";
+import { resourceSchema } from "../config/schema.ts";
+import { silentLogger } from "../observability/logger.ts";
+import { INFINITY_FAILCOUNT, LocalExecutor } from "./local-executor.ts";
+
+/** A scripted agent: each operation answers from a queue (or a default), and calls are recorded. */
+class ScriptedAgent implements ResourceAgent {
+  readonly calls: string[] = [];
+  readonly answers: Record<string, AgentResult[]> = {};
+  defaults: Record<string, AgentResult> = {
+    start: { state: "running" },
+    stop: { state: "stopped" },
+    monitor: { state: "running" },
+    probe: { state: "stopped" },
+  };
+  private answer(op: string): Promise<AgentResult> {
+    this.calls.push(op);
+    return Promise.resolve(this.answers[op]?.shift() ?? this.defaults[op] ?? { state: "unknown" });
+  }
+  start = (_: AgentContext) => this.answer("start");
+  stop = (_: AgentContext) => this.answer("stop");
+  monitor = (_: AgentContext) => this.answer("monitor");
+  probe = (_: AgentContext) => this.answer("probe");
+  validate = () => [];
+}
+
+const vip = resourceSchema.parse({
+  id: "Cluster_VIP",
+  type: "ocf:heartbeat:IPaddr2",
+  params: { ip: "10.0.0.200" },
+  ops: [{ name: "monitor", intervalMs: 10_000, timeoutMs: 20_000 }],
+});
+
+async function settle(clock: ManualClock, ms = 0): Promise<void> {
+  for (let i = 0; i < 20; i += 1) await new Promise((resolve) => setImmediate(resolve));
+  if (ms > 0) await clock.advanceAsync(ms);
+  for (let i = 0; i < 20; i += 1) await new Promise((resolve) => setImmediate(resolve));
+}
+
+function setup(agent: ScriptedAgent) {
+  const clock = new ManualClock(1_000);
+  let changes = 0;
+  const executor = new LocalExecutor({
+    resolveAgent: () => agent,
+    clock,
+    logger: silentLogger(),
+    events: { onChange: () => (changes += 1) },
+  });
+  executor.setResources([vip]);
+  return { clock, executor, changes: () => changes };
+}
+
+void test("probes a new resource before reporting it, and starts it on request", async () => {
+  const agent = new ScriptedAgent();
+  const { clock, executor } = setup(agent);
+  assert.equal(executor.allProbed, false);
+  await settle(clock);
+  assert.equal(executor.allProbed, true);
+  executor.apply([{ op: "start", resource: "Cluster_VIP" }]);
+  await settle(clock);
+  assert.equal(executor.report()["Cluster_VIP"]?.state, "running");
+  assert.deepEqual(agent.calls, ["probe", "start"]);
+});
+
+void test("a monitor failure counts one failure; a cloud 'unknown' in monitor counts none", async () => {
+  const agent = new ScriptedAgent();
+  const { clock, executor } = setup(agent);
+  await settle(clock);
+  executor.apply([{ op: "start", resource: "Cluster_VIP" }]);
+  await settle(clock);
+  agent.answers["monitor"] = [
+    { state: "unknown", message: "cloud check unknown: 503" },
+    { state: "stopped" },
+  ];
+  await settle(clock, 10_000);
+  assert.equal(executor.report()["Cluster_VIP"]?.state, "running");
+  assert.equal(executor.report()["Cluster_VIP"]?.failCount, 0);
+  await settle(clock, 10_000);
+  assert.equal(executor.report()["Cluster_VIP"]?.state, "failed");
+  assert.equal(executor.report()["Cluster_VIP"]?.failCount, 1);
+});
+
+void test("a stop requested while a monitor runs is kept and run afterwards", async () => {
+  const agent = new ScriptedAgent();
+  const { clock, executor } = setup(agent);
+  await settle(clock);
+  executor.apply([{ op: "start", resource: "Cluster_VIP" }]);
+  await settle(clock);
+  // The failing monitor reports the failure; the coordinator's stop arrives while the monitor is busy.
+  agent.answers["monitor"] = [{ state: "stopped" }];
+  const originalMonitor = agent.monitor;
+  agent.monitor = async (ctx) => {
+    const result = await originalMonitor(ctx);
+    executor.apply([{ op: "stop", resource: "Cluster_VIP" }]);
+    return result;
+  };
+  await settle(clock, 10_000);
+  assert.equal(executor.report()["Cluster_VIP"]?.state, "stopped");
+  assert.deepEqual(agent.calls.slice(-2), ["monitor", "stop"]);
+});
+
+void test("a start that fails bans the node (INFINITY), but an unknown start only counts one and stays retryable", async () => {
+  const agent = new ScriptedAgent();
+  const { clock, executor } = setup(agent);
+  await settle(clock);
+  agent.answers["start"] = [{ state: "unknown", message: "cloud move failed: 503" }, { state: "failed" }];
+  executor.apply([{ op: "start", resource: "Cluster_VIP" }]);
+  await settle(clock);
+  assert.equal(executor.report()["Cluster_VIP"]?.state, "stopped");
+  assert.equal(executor.report()["Cluster_VIP"]?.failCount, 1);
+  executor.apply([{ op: "start", resource: "Cluster_VIP" }]);
+  await settle(clock);
+  assert.equal(executor.report()["Cluster_VIP"]?.state, "failed");
+  assert.equal(executor.report()["Cluster_VIP"]?.failCount, INFINITY_FAILCOUNT);
+});
+
+void test("a VIP displaced by a newer cloud holder is reported stopped, not failed", async () => {
+  const agent = new ScriptedAgent();
+  const { clock, executor } = setup(agent);
+  await settle(clock);
+  executor.apply([{ op: "start", resource: "Cluster_VIP" }]);
+  await settle(clock);
+  agent.answers["monitor"] = [
+    { state: "stopped", displaced: true, message: "FLOATIP_E_VIP_HELD_ELSEWHERE: ..." },
+  ];
+  await settle(clock, 10_000);
+  assert.equal(executor.report()["Cluster_VIP"]?.state, "stopped");
+  assert.equal(executor.report()["Cluster_VIP"]?.failCount, 0);
+});
+
+void test("an operation that outlives its timeout is abandoned and reported", async () => {
+  const agent = new ScriptedAgent();
+  const { clock, executor } = setup(agent);
+  await settle(clock);
+  agent.start = () => new Promise<AgentResult>(() => undefined);
+  executor.apply([{ op: "start", resource: "Cluster_VIP" }]);
+  await settle(clock, 20_000);
+  assert.equal(executor.report()["Cluster_VIP"]?.state, "failed");
+  assert.match(executor.report()["Cluster_VIP"]?.message ?? "", /timed out/);
+});

@@ -1,0 +1,66 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { ResourceAgent } from "../agents/agent.ts";
+import { IpAddressAgent } from "../agents/ip-address.ts";
+import { OciVipAgent } from "../agents/oci-vip.ts";
+import type { Clock } from "../clock/clock.ts";
+import { createOciRuntime, type OciRuntime } from "../cloud/oci/oci-runtime.ts";
+import { OCI_SETTINGS_ENV, settingsFromEnv } from "../cloud/oci/settings.ts";
+import type { Logger } from "../observability/logger.ts";
+
+/** OCI instances say so in their DMI chassis asset tag (what cloud-init checks too): no network needed. */
+const OCI_ASSET_TAG_FILE = "/sys/class/dmi/id/chassis_asset_tag";
+
+/**
+ * Which cloud this node runs in, for the `cloud` cluster property set at setup: "oci" on an OCI
+ * instance, or where the operator pointed floatip at an OCI metadata service explicitly.
+ */
+export function detectCloud(env: Readonly<Record<string, string | undefined>>): "oci" | null {
+  if (env[OCI_SETTINGS_ENV.metadataBaseUrl]?.trim()) return "oci";
+  try {
+    if (readFileSync(OCI_ASSET_TAG_FILE, "utf8").trim() === "OracleCloud.com") return "oci";
+  } catch {
+    // No DMI data (a container, a VM without it): not detectably OCI.
+  }
+  return null;
+}
+
+/**
+ * The cloud VIP agent, built on first use: nothing talks to the metadata service or the API until a
+ * resource on a cloud=oci cluster needs it.
+ */
+export class OciAgentProvider {
+  private runtime: OciRuntime | null = null;
+  private agent: OciVipAgent | null = null;
+
+  constructor(
+    private readonly deps: {
+      stateDir: string;
+      clock: Clock;
+      logger: Logger;
+      localAddress: IpAddressAgent;
+      env: Readonly<Record<string, string | undefined>>;
+    },
+  ) {}
+
+  agentFor(): ResourceAgent {
+    if (this.agent) return this.agent;
+    const settings = settingsFromEnv(this.deps.env, { stateFile: join(this.deps.stateDir, "oci-vips.json") });
+    this.runtime = createOciRuntime(settings, {
+      clock: this.deps.clock,
+      logger: this.deps.logger.child({ component: "oci" }),
+    });
+    this.agent = new OciVipAgent({
+      mover: this.runtime.mover,
+      localAddress: this.deps.localAddress,
+      clock: this.deps.clock,
+      settings,
+      logger: this.deps.logger.child({ component: "oci-vip" }),
+    });
+    return this.agent;
+  }
+
+  close(): void {
+    this.runtime?.close();
+  }
+}
