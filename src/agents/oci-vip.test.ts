@@ -293,6 +293,7 @@ void test("against the emulator: monitor through a cloud outage stays running wi
   assert.equal((await agent.start(ctx({ ip: TEST_VIP }))).state, "running");
   assert.equal((await agent.monitor(ctx({ ip: TEST_VIP }))).state, "running");
   emulator.faults.outage(60_000);
+  await new Promise((resolve) => setTimeout(resolve, 5)); // let the 1 ms cloud check interval pass
   const during = await agent.monitor(ctx({ ip: TEST_VIP }));
   assert.equal(during.state, "running");
   assert.match(
@@ -301,6 +302,13 @@ void test("against the emulator: monitor through a cloud outage stays running wi
   );
   assert.ok(address.present.has(TEST_VIP));
   emulator.faults.outage(null);
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  const requestsBefore = emulator.state.requestLog.length;
   const after = await agent.monitor(ctx({ ip: TEST_VIP }));
   assert.deepEqual(after, { state: "running" });
+  const asked = emulator.state.requestLog.slice(requestsBefore);
+  assert.ok(
+    asked.some((entry) => entry.method === "GET" && entry.status === 200),
+    "the cloud was asked again",
+  );
 });
