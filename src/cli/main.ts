@@ -5,6 +5,7 @@ import { parseNodeList, parseResourceArgs, UsageError } from "./pcs-args.ts";
 import { formatStatus } from "./status-format.ts";
 import { daemonStatusLines } from "./daemon-status.ts";
 import { readPassword } from "./password-prompt.ts";
+import { registerOciCommands } from "./oci-command.ts";
 
 const DEFAULT_SOCKET = "/run/floatip/floatip.sock";
 
@@ -243,6 +244,8 @@ export function buildProgram(): Command {
     .command("status", { isDefault: true })
     .description("show resources")
     .action(async (_opts: unknown, cmd: Command) => showStatus(cmd, false));
+
+  registerOciCommands(program, socketOf);
 
   return program;
 }

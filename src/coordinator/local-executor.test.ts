@@ -35,9 +35,9 @@ const vip = resourceSchema.parse({
 });
 
 async function settle(clock: ManualClock, ms = 0): Promise<void> {
-  for (let i = 0; i < 20; i += 1) await new Promise((resolve) => setImmediate(resolve));
+  for (let i = 0; i < 50; i += 1) await new Promise((resolve) => setImmediate(resolve));
   if (ms > 0) await clock.advanceAsync(ms);
-  for (let i = 0; i < 20; i += 1) await new Promise((resolve) => setImmediate(resolve));
+  for (let i = 0; i < 50; i += 1) await new Promise((resolve) => setImmediate(resolve));
 }
 
 function setup(agent: ScriptedAgent) {
@@ -117,7 +117,7 @@ void test("a start that fails bans the node (INFINITY), but an unknown start onl
   assert.equal(executor.report()["Cluster_VIP"]?.failCount, INFINITY_FAILCOUNT);
 });
 
-void test("a VIP displaced by a newer cloud holder is reported stopped, not failed", async () => {
+void test("a VIP displaced by a newer cloud holder is unknown (not failed) until a later probe finds it free", async () => {
   const agent = new ScriptedAgent();
   const { clock, executor } = setup(agent);
   await settle(clock);
@@ -127,8 +127,11 @@ void test("a VIP displaced by a newer cloud holder is reported stopped, not fail
     { state: "stopped", displaced: true, message: "FLOATIP_E_VIP_HELD_ELSEWHERE: ..." },
   ];
   await settle(clock, 10_000);
-  assert.equal(executor.report()["Cluster_VIP"]?.state, "stopped");
+  assert.equal(executor.report()["Cluster_VIP"]?.state, "unknown");
   assert.equal(executor.report()["Cluster_VIP"]?.failCount, 0);
+  await settle(clock, 10_000);
+  assert.deepEqual(agent.calls.slice(-2), ["monitor", "probe"], agent.calls.join());
+  assert.equal(executor.report()["Cluster_VIP"]?.state, "stopped");
 });
 
 void test("an operation that outlives its timeout is abandoned and reported", async () => {

@@ -25,6 +25,7 @@ interface Entry {
   deferred: "start" | "stop" | null;
   probed: boolean;
   monitorTimer: TimerHandle | null;
+  recheckTimer: TimerHandle | null;
 }
 
 export interface ExecutorEvents {
@@ -46,6 +47,8 @@ export class LocalExecutor {
       clock: Clock;
       logger: Logger;
       events: ExecutorEvents;
+      /** How long a displaced resource stays "unknown" before it is probed again (default 10 s). */
+      displacedRecheckMs?: number;
     },
   ) {}
 
@@ -80,6 +83,7 @@ export class LocalExecutor {
         deferred: null,
         probed: false,
         monitorTimer: null,
+        recheckTimer: null,
       };
       this.entries.set(config.id, entry);
       void this.probe(entry);
@@ -186,7 +190,7 @@ export class LocalExecutor {
           entry.generation = result.generation ?? this.deps.clock.now();
           this.setState(entry, "running", result.message);
         } else if (result.state === "stopped" && isDisplaced(result)) {
-          this.setState(entry, "stopped", result.message);
+          this.markDisplaced(entry, result);
         } else if (result.state === "unknown") {
           // The agent could not tell (the cloud API unreachable): retry later, do not ban this node for it.
           entry.failCount = Math.min(INFINITY_FAILCOUNT, entry.failCount + 1);
@@ -213,7 +217,7 @@ export class LocalExecutor {
         // "unknown" (a cloud error) is never a failure by itself.
         if (result.message !== entry.message) this.setState(entry, "running", result.message);
       } else if (result.state === "stopped" && isDisplaced(result)) {
-        this.setState(entry, "stopped", result.message);
+        this.markDisplaced(entry, result);
       } else {
         this.recordFailure(entry, result, entry.failCount + 1);
       }
@@ -289,7 +293,23 @@ export class LocalExecutor {
     entry.monitorTimer = this.deps.clock.setInterval(() => void this.runMonitor(entry), interval);
   }
 
+  /**
+   * Another holder took the resource over (a newer cloud epoch, maybe across a partition): it runs, but
+   * not here and maybe where we cannot see. "unknown" keeps the coordinator from starting it again at
+   * once; a probe after a while tells whether it is free again.
+   */
+  private markDisplaced(entry: Entry, result: AgentResult): void {
+    this.setState(entry, "unknown", result.message);
+    if (entry.recheckTimer) this.deps.clock.clearTimeout(entry.recheckTimer);
+    entry.recheckTimer = this.deps.clock.setTimeout(() => {
+      entry.recheckTimer = null;
+      if (!this.closed && this.entries.get(entry.config.id) === entry) void this.probe(entry);
+    }, this.deps.displacedRecheckMs ?? 10_000);
+  }
+
   private clearMonitor(entry: Entry): void {
+    if (entry.recheckTimer) this.deps.clock.clearTimeout(entry.recheckTimer);
+    entry.recheckTimer = null;
     if (entry.monitorTimer) this.deps.clock.clearInterval(entry.monitorTimer);
     entry.monitorTimer = null;
   }
