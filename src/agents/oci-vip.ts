@@ -56,7 +56,10 @@ export class OciVipAgent implements ResourceAgent {
     try {
       claim = await this.#options.mover.claim(ip, { mode, signal: ctx.signal });
     } catch (error) {
-      return { state: "failed", message: `cloud move of ${ip} failed: ${describeError(error)}` };
+      // The cloud could not be asked (outage, throttling): not evidence against this node, so "unknown"
+      // lets the cluster retry instead of banning the node for a start failure.
+      if (ctx.signal.aborted) return { state: "unknown", message: `cloud move of ${ip} timed out` };
+      return { state: "unknown", message: `cloud move of ${ip} failed: ${describeError(error)}` };
     }
     if (claim.outcome === "held-elsewhere" || claim.outcome === "lost-race") {
       return { state: "stopped", displaced: true, message: heldElsewhereMessage(ip, claim) };
@@ -74,6 +77,7 @@ export class OciVipAgent implements ResourceAgent {
     this.#lastCloudCheck.delete(ip);
     return {
       state: "running",
+      generation: claim.epoch,
       message: `${ip} ${claim.outcome} on VNIC ${claim.vnicId} (epoch ${claim.epoch}) and configured locally`,
     };
   }
@@ -116,6 +120,7 @@ export class OciVipAgent implements ResourceAgent {
       this.#lastCloudCheck.set(ip, this.#options.clock.now());
       return {
         state: "running",
+        generation: seen.epoch,
         message: `${ip} is configured here and on this VNIC in the cloud (epoch ${seen.epoch})`,
       };
     }
