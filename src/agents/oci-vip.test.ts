@@ -321,3 +321,19 @@ void test("against the emulator: monitor through a cloud outage stays running wi
     "the cloud was asked again",
   );
 });
+
+void test("a standby's probe learns the VIP's OCID in the background, so its failover skips the lookup", async () => {
+  const { api, clock, a, b } = cluster();
+  // b probes before a has created the VIP: the background lookup retries until it exists.
+  assert.equal((await b.agent.probe(ctx())).state, "stopped");
+  await a.agent.start(ctx());
+  await clock.advanceAsync(1_000);
+  await new Promise((resolve) => setImmediate(resolve));
+  const before = api.calls.length;
+  const taken = await b.agent.start(ctx());
+  assert.equal(taken.state, "running");
+  const failoverCalls = api.calls.slice(before);
+  assert.ok(!failoverCalls.includes("ListPrivateIps"), `failover calls: ${failoverCalls.join(", ")}`);
+  assert.equal(failoverCalls[0], "GetPrivateIp");
+  assert.ok(b.address.present.has(VIP));
+});

@@ -53,9 +53,18 @@ export class OciVipAgent implements ResourceAgent {
     const ip = ctx.params.ip ?? "";
     const mode: ClaimMode = ctx.params[CLAIM_MODE_PARAM] === "force" ? "force" : "normal";
     let claim: ClaimResult;
+    // Started as soon as the cloud accepted the move, in parallel with the read-back that verifies it.
+    let localStart: Promise<AgentResult> | null = null;
+    const onApplied = (): void => {
+      localStart = this.#local("start", ctx);
+    };
     try {
-      claim = await this.#options.mover.claim(ip, { mode, signal: ctx.signal });
+      claim = await this.#options.mover.claim(ip, { mode, signal: ctx.signal, onApplied });
     } catch (error) {
+      if (localStart) {
+        await localStart;
+        await this.#local("stop", ctx);
+      }
       // The cloud could not be asked (outage, throttling): not evidence against this node, so "unknown"
       // lets the cluster retry instead of banning the node for a start failure.
       if (ctx.signal.aborted) return { state: "unknown", message: `cloud move of ${ip} timed out` };
@@ -64,7 +73,7 @@ export class OciVipAgent implements ResourceAgent {
     if (claim.outcome === "held-elsewhere" || claim.outcome === "lost-race") {
       return { state: "stopped", displaced: true, message: heldElsewhereMessage(ip, claim) };
     }
-    const local = await this.#local("start", ctx);
+    const local = await (localStart ?? this.#local("start", ctx));
     if (local.state !== "running") {
       // The cloud points the VIP here but this host cannot serve it: let a peer take it at once.
       const released = await this.#options.mover.release(ip, { signal: ctx.signal });
@@ -113,7 +122,12 @@ export class OciVipAgent implements ResourceAgent {
   async probe(ctx: AgentContext): Promise<AgentResult> {
     const ip = ctx.params.ip ?? "";
     const local = await this.#local("probe", ctx);
-    if (local.state !== "running") return local;
+    if (local.state !== "running") {
+      // A standby learns the private IP's OCID now, in the background, so a failover skips that lookup.
+      // inspect() never rejects: errors come back as an "unknown" result, which is fine to drop here.
+      if (ip !== "") this.#warm(ip, 30);
+      return local;
+    }
     const seen = await this.#options.mover.inspect(ip, { signal: ctx.signal });
     if (seen.state === "unknown") return { state: "unknown", message: `cloud check unknown: ${seen.reason}` };
     if (seen.state === "held" && seen.ours) {
@@ -184,6 +198,15 @@ export class OciVipAgent implements ResourceAgent {
       displaced: true,
       message: `FLOATIP_E_VIP_HELD_ELSEWHERE: ${ip} is now held by ${holder ?? "another VNIC"} (epoch ${epoch}); this node stepped back${tail}`,
     };
+  }
+
+  /** Looks the VIP up until it exists (a peer may create it a moment later); failures just end it. */
+  #warm(ip: string, attemptsLeft: number): void {
+    void this.#options.mover.inspect(ip, { signal: AbortSignal.timeout(30_000) }).then((seen) => {
+      if (seen.state !== "held" && attemptsLeft > 1) {
+        this.#options.clock.setTimeout(() => this.#warm(ip, attemptsLeft - 1), 1_000);
+      }
+    });
   }
 
   #cloudCheckDue(ip: string): boolean {

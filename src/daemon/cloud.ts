@@ -45,7 +45,11 @@ export class OciAgentProvider {
 
   agentFor(): ResourceAgent {
     if (this.agent) return this.agent;
-    const settings = settingsFromEnv(this.deps.env, { stateFile: join(this.deps.stateDir, "oci-vips.json") });
+    const settings = settingsFromEnv(this.deps.env, {
+      stateFile: join(this.deps.stateDir, "oci-vips.json"),
+      ...numberFromEnv(this.deps.env, "FLOATIP_OCI_CLOUD_CHECK_INTERVAL_MS", "cloudCheckIntervalMs"),
+      ...numberFromEnv(this.deps.env, "FLOATIP_OCI_LEASE_MS", "leaseMs"),
+    });
     this.runtime = createOciRuntime(settings, {
       clock: this.deps.clock,
       logger: this.deps.logger.child({ component: "oci" }),
@@ -57,10 +61,25 @@ export class OciAgentProvider {
       settings,
       logger: this.deps.logger.child({ component: "oci-vip" }),
     });
+    // Discovery and the first federation cost several round trips: pay them now, not during a failover.
+    const runtime = this.runtime;
+    runtime.localInstance().catch((error: unknown) => {
+      this.deps.logger.warn({ err: error }, "OCI discovery failed; it is retried at the first cloud call");
+    });
     return this.agent;
   }
 
   close(): void {
     this.runtime?.close();
   }
+}
+
+/** Optional numeric tunables; a bad value is left to the settings schema to reject with its message. */
+function numberFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+  name: string,
+  field: "cloudCheckIntervalMs" | "leaseMs",
+): Partial<Record<typeof field, number>> {
+  const text = env[name]?.trim();
+  return text ? { [field]: Number(text) } : {};
 }

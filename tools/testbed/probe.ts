@@ -112,8 +112,10 @@ export interface RunningProbe {
 }
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
-const probeCli = fileURLToPath(new URL("./probe-cli.ts", import.meta.url));
-const responderCli = fileURLToPath(new URL("./responder.ts", import.meta.url));
+// Compiled (dist/) or run through tsx: the helper programs sit beside this file with the same extension.
+const ownExtension = import.meta.url.endsWith(".js") ? ".js" : ".ts";
+const probeCli = fileURLToPath(new URL(`./probe-cli${ownExtension}`, import.meta.url));
+const responderCli = fileURLToPath(new URL(`./responder${ownExtension}`, import.meta.url));
 
 /** Waits for the first stdout JSON line that satisfies `ready`, or fails on exit/timeout. */
 function waitForLine(

@@ -112,14 +112,21 @@ export class PrivateIpMover {
     });
   }
 
-  async claim(vip: string, options: { mode?: ClaimMode; signal?: AbortSignal } = {}): Promise<ClaimResult> {
+  /**
+   * `onApplied` runs as soon as the cloud accepted our write, before the read-back: the caller can
+   * configure the local address meanwhile, since traffic follows the cloud from that moment.
+   */
+  async claim(
+    vip: string,
+    options: { mode?: ClaimMode; signal?: AbortSignal; onApplied?: () => void } = {},
+  ): Promise<ClaimResult> {
     const { signal } = options;
     const mode = options.mode ?? "normal";
     const target = await this.#target(vip, signal);
     for (let round = 1; round <= 2; round++) {
       const current = await this.#find(vip, target, signal);
       if (!current) {
-        const created = await this.#create(vip, target, signal);
+        const created = await this.#create(vip, target, signal, options.onApplied);
         if (created) return created;
         continue;
       }
@@ -176,6 +183,7 @@ export class PrivateIpMover {
         }
         // A timed-out attempt of ours was applied and its retry saw the new ETag: verify as usual.
       }
+      options.onApplied?.();
       return this.#verify(vip, target, pip.id, next, "moved", signal);
     }
     throw new OciCloudError(
@@ -361,6 +369,7 @@ export class PrivateIpMover {
     vip: string,
     target: Target,
     signal: AbortSignal | undefined,
+    onApplied: (() => void) | undefined,
   ): Promise<ClaimResult | undefined> {
     const hold: HoldTags = { epoch: 1, holder: target.local.instanceId, leaseUntil: this.#leaseEnd() };
     let created: Versioned<PrivateIpInfo>;
@@ -375,6 +384,7 @@ export class PrivateIpMover {
     }
     this.#privateIpIds.set(vip, created.value.id);
     this.#logger.info({ vip, privateIpId: created.value.id }, "created the VIP as a secondary private IP");
+    onApplied?.();
     return this.#verify(vip, target, created.value.id, hold, "created", signal);
   }
 
