@@ -1,0 +1,214 @@
+import assert from "node:assert/strict";
+import { test, type TestContext } from "node:test";
+import { createBed, type Bed } from "../tools/testbed/bed.ts";
+import { EmulatedCloud, OCI_BED_ENV } from "../tools/testbed/cloud-bed.ts";
+import { FloatipCluster } from "../tools/testbed/floatip-cluster.ts";
+import { startProbe, startResponders } from "../tools/testbed/probe.ts";
+
+/**
+ * The cloud move end to end: two nodes in two ADs of an emulated OCI region, the client in another
+ * subnet, the router following the emulator's private-IP assignment (not ARP), daemons moving the VIP
+ * through the real SDK. Cloud checks and leases are shortened so that partition scenarios fit a test.
+ */
+
+const VIP = "10.0.0.200";
+const PORT = 7000;
+const isRoot = process.getuid?.() === 0;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface Bench {
+  bed: Bed;
+  cloud: EmulatedCloud;
+  cluster: FloatipCluster;
+}
+
+async function ociCluster(t: TestContext, latencyMs = 50): Promise<Bench> {
+  const bed = await createBed({ nodes: ["node1", "node2"], clientSubnet: "routed" });
+  let cloud: EmulatedCloud | undefined;
+  let cluster: FloatipCluster | undefined;
+  t.after(async () => {
+    await cluster?.destroy();
+    await cloud?.stop();
+    await bed.destroy();
+  });
+  cloud = await EmulatedCloud.start(bed, { latencyMs });
+  cluster = new FloatipCluster(bed, ["node1", "node2"], {
+    ...OCI_BED_ENV,
+    FLOATIP_OCI_CLOUD_CHECK_INTERVAL_MS: "2000",
+    FLOATIP_OCI_LEASE_MS: "6000",
+  });
+  await startResponders(bed, PORT);
+  await cluster.startAll();
+  await cluster.setup({
+    name: "vip-failover-test",
+    addrs: { node1: bed.nodeAddr("node1"), node2: bed.nodeAddr("node2") },
+    password: "oci-secret",
+  });
+  await cluster.must("node1", [
+    "resource",
+    "create",
+    "Cluster_VIP",
+    "ocf:heartbeat:IPaddr2",
+    `ip=${VIP}`,
+    "cidr_netmask=24",
+    "op",
+    "monitor",
+    "interval=1s",
+  ]);
+  await cluster.waitForStatus(
+    "node1",
+    (s) => s.resources[0]?.runningOn.join() === "node1",
+    30_000,
+    "VIP on node1",
+  );
+  assert.equal(cloud.holderOf(VIP), "node1", "the cloud holds the VIP where the cluster runs it");
+  return { bed, cloud, cluster };
+}
+
+async function waitFor(
+  what: string,
+  timeoutMs: number,
+  check: () => boolean | Promise<boolean>,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await sleep(50);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+async function failoverUnder(
+  t: TestContext,
+  faults: Record<string, unknown>,
+  timeoutMs: number,
+): Promise<void> {
+  const { bed, cloud, cluster } = await ociCluster(t);
+  const probe = await startProbe(bed, VIP, PORT);
+  await sleep(300);
+  await cloud.faults(faults);
+  await bed.linkDown("node1");
+  await waitFor("the VIP on node2 in the cloud", timeoutMs, () => cloud.holderOf(VIP) === "node2");
+  await cluster.waitForStatus(
+    "node2",
+    (s) => s.resources[0]?.runningOn.join() === "node2",
+    timeoutMs,
+    "VIP on node2",
+  );
+  await sleep(500);
+  const report = await probe.stop();
+  assert.equal(report.lastResponder, "node2");
+  assert.equal(cloud.movesOf(VIP).length, 2, "created once on node1, moved once to node2");
+  const status = await cluster.status("node2");
+  assert.equal(status.resources[0]?.failedOn.length, 0);
+  t.diagnostic(`client outage ${report.longestOutageMs} ms`);
+}
+
+void test(
+  "node loss moves the VIP in the cloud and the client in another subnet recovers",
+  { skip: !isRoot, timeout: 120_000 },
+  async (t) => {
+    await failoverUnder(t, {}, 20_000);
+  },
+);
+
+void test(
+  "a failover through a slow API (2 s per call) ends with the VIP on node2",
+  { skip: !isRoot, timeout: 120_000 },
+  async (t) => {
+    await failoverUnder(t, { latencyMs: 2_000 }, 40_000);
+  },
+);
+
+void test(
+  "a failover through a burst of 429 TooManyRequests ends with the VIP on node2",
+  { skip: !isRoot, timeout: 120_000 },
+  async (t) => {
+    await failoverUnder(t, { failNext: { count: 6, status: 429 } }, 30_000);
+  },
+);
+
+void test(
+  "a 30 s API outage during a failover ends with the VIP on node2, moved once",
+  { skip: !isRoot, timeout: 180_000 },
+  async (t) => {
+    await failoverUnder(t, { outageMs: 30_000 }, 75_000);
+  },
+);
+
+void test(
+  "a partition with both nodes alive leaves one cloud holder and moves the VIP at most once",
+  { skip: !isRoot, timeout: 120_000 },
+  async (t) => {
+    const { bed, cloud, cluster } = await ociCluster(t);
+    await bed.partition(["node1"], ["node2"]);
+    const samples: (string | null)[] = [];
+    const until = Date.now() + 15_000;
+    while (Date.now() < until) {
+      samples.push(cloud.holderOf(VIP));
+      await sleep(50);
+    }
+    assert.ok(
+      samples.every((h) => h !== null),
+      "the VIP always has exactly one cloud holder",
+    );
+    assert.ok(cloud.movesOf(VIP).length <= 2, `moves: ${JSON.stringify(cloud.movesOf(VIP))}`);
+    await bed.heal();
+    const holder = cloud.holderOf(VIP);
+    await cluster.waitForStatus(
+      "node1",
+      (s) => s.online.length === 2 && s.resources[0]?.runningOn.join() === holder,
+      20_000,
+      `one copy, on the cloud holder ${holder}`,
+    );
+    await sleep(3_000);
+    assert.ok(
+      cloud.movesOf(VIP).length <= 2,
+      `no ping-pong after the heal: ${JSON.stringify(cloud.movesOf(VIP))}`,
+    );
+    const status = await cluster.status("node2");
+    assert.deepEqual(status.resources[0]?.runningOn, [holder]);
+    t.diagnostic(`holder after heal: ${holder}; cloud moves: ${cloud.movesOf(VIP).length - 1}`);
+  },
+);
+
+void test(
+  "a daemon restart on the holder re-attaches: no cloud move, no outage",
+  { skip: !isRoot, timeout: 120_000 },
+  async (t) => {
+    const { bed, cloud, cluster } = await ociCluster(t);
+    const probe = await startProbe(bed, VIP, PORT);
+    await sleep(300);
+    await cluster.killDaemon("node1", "SIGKILL");
+    await cluster.startDaemon("node1");
+    await cluster.waitForStatus(
+      "node2",
+      (s) => s.online.length === 2 && s.resources[0]?.runningOn.join() === "node1",
+      20_000,
+      "re-attached",
+    );
+    await sleep(3_000);
+    const report = await probe.stop();
+    assert.equal(cloud.movesOf(VIP).length, 1, "only the initial creation");
+    assert.deepEqual(
+      report.responders.map((r) => r.node),
+      ["node1"],
+    );
+    t.diagnostic(`longest outage ${report.longestOutageMs} ms`);
+  },
+);
+
+void test(
+  "cloud errors in monitor's cloud check do not fail the resource or move it",
+  { skip: !isRoot, timeout: 120_000 },
+  async (t) => {
+    const { cloud, cluster } = await ociCluster(t);
+    await cloud.faults({ outageMs: 8_000 });
+    // Cloud checks run every 2 s: several of them meet the outage.
+    await sleep(10_000);
+    const status = await cluster.status("node1");
+    assert.deepEqual(status.resources[0]?.runningOn, ["node1"]);
+    assert.deepEqual(status.resources[0]?.failCounts, {});
+    assert.equal(cloud.movesOf(VIP).length, 1);
+  },
+);
