@@ -14,5 +14,6 @@ export default tseslint.config(
     },
   },
   { files: ["**/*.js", "**/*.mjs"], ...tseslint.configs.disableTypeChecked },
+  { files: ["bin/**/*.mjs"], languageOptions: { globals: { process: "readonly", URL: "readonly" } } },
   prettier,
 );

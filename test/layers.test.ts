@@ -76,3 +76,14 @@ void test("policy is pure: no I/O modules, no clock, no randomness", () => {
   }
   assert.deepEqual(offenders, []);
 });
+
+void test("only the official SDK talks to the OCI API: no hand-written request signing in src/cloud", () => {
+  const offenders: string[] = [];
+  for (const file of sourceFiles(join(srcDir, "cloud"))) {
+    const text = readFileSync(file, "utf8");
+    if (/createSign|http-signature|\(request-target\)|x-content-sha256|from "node:https?"/.test(text)) {
+      offenders.push(relative(srcDir, file));
+    }
+  }
+  assert.deepEqual(offenders, []);
+});

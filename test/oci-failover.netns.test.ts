@@ -24,19 +24,19 @@ interface Bench {
 
 async function ociCluster(t: TestContext, latencyMs = 50): Promise<Bench> {
   const bed = await createBed({ nodes: ["node1", "node2"], clientSubnet: "routed" });
-  let cloud: EmulatedCloud | undefined;
-  let cluster: FloatipCluster | undefined;
+  // Registered before anything else is started, so a failure half-way still tears everything down.
+  const parts: { cloud?: EmulatedCloud; cluster?: FloatipCluster } = {};
   t.after(async () => {
-    await cluster?.destroy();
-    await cloud?.stop();
+    await parts.cluster?.destroy();
+    await parts.cloud?.stop();
     await bed.destroy();
   });
-  cloud = await EmulatedCloud.start(bed, { latencyMs });
-  cluster = new FloatipCluster(bed, ["node1", "node2"], {
+  const cloud = (parts.cloud = await EmulatedCloud.start(bed, { latencyMs }));
+  const cluster = (parts.cluster = new FloatipCluster(bed, ["node1", "node2"], {
     ...OCI_BED_ENV,
     FLOATIP_OCI_CLOUD_CHECK_INTERVAL_MS: "2000",
     FLOATIP_OCI_LEASE_MS: "6000",
-  });
+  }));
   await startResponders(bed, PORT);
   await cluster.startAll();
   await cluster.setup({
