@@ -21,7 +21,7 @@ async function listen(server: net.Server, port = 0): Promise<number> {
 /** A listener that accepts and immediately closes connections; closed again after the test. */
 async function startListener(t: { after: (fn: () => Promise<void>) => void }) {
   const server = net.createServer((socket) => socket.destroy());
-  t.after(() => new Promise((resolve) => server.close(() => resolve())));
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
   const port = await listen(server);
   return { server, params: { host: "127.0.0.1", port: String(port) } };
 }
@@ -41,7 +41,7 @@ void test("monitor fails when the listener closes mid-test and recovers when it 
   assert.equal(down.state, "failed");
   assert.match(down.message ?? "", /^FLOATIP_E_CHECK_UNREACHABLE: .*ECONNREFUSED/);
   const again = net.createServer((socket) => socket.destroy());
-  t.after(() => new Promise((resolve) => again.close(() => resolve())));
+  t.after(() => new Promise<void>((resolve) => again.close(() => resolve())));
   await listen(again, Number(params.port));
   assert.equal((await agent.monitor(ctx(params))).state, "running");
 });
