@@ -1,3 +1,4 @@
+import { setPriority } from "node:os";
 import { join } from "node:path";
 import { systemClock } from "../clock/system-clock.ts";
 import { registerAdminRoutes, readVersion } from "../daemon/admin-routes.ts";
@@ -17,6 +18,7 @@ export async function runDaemon(opts: {
   leaveResourcesOnExit: boolean;
 }): Promise<void> {
   const logger = createLogger({ name: "floatip" });
+  raisePriority(logger);
   const localAddress = new IpAddressAgent();
   const oci = new OciAgentProvider({
     stateDir: opts.stateDir,
@@ -68,4 +70,19 @@ export async function runDaemon(opts: {
     process.exit(1);
   }
   logger.info({ socket: opts.socketPath, adminPort: opts.adminPort }, "floatip daemon ready");
+}
+
+/**
+ * Heartbeats must go out on time even when the host is busy, or a loaded node looks dead (corosync
+ * runs with a real-time priority for the same reason). Needs root; without it the daemon runs as is.
+ */
+function raisePriority(logger: ReturnType<typeof createLogger>): void {
+  try {
+    setPriority(0, -10);
+  } catch (error) {
+    logger.warn(
+      { err: error },
+      "cannot raise the daemon's scheduling priority; heartbeats may be late under load",
+    );
+  }
 }

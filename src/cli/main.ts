@@ -186,17 +186,12 @@ export function buildProgram(): Command {
       .description(`${op} cluster services: ${op} [--all | node...]`)
       .argument("[nodes...]")
       .option("--all", "on all nodes");
-    if (op === "stop") c.option("--leave-resources", "do not stop resources (they keep running unmanaged)");
-    c.action(async (nodes: string[], opts: { all?: boolean; leaveResources?: boolean }, cmd: Command) => {
+    c.action(async (nodes: string[], opts: { all?: boolean }, cmd: Command) => {
       const answer = await callApi<{ results: { node: string; ok: boolean; message: string }[] }>(
         socketOf(cmd),
         "POST",
         `/v1/cluster/${op}`,
-        {
-          all: opts.all === true,
-          nodes,
-          ...(op === "stop" ? { leaveResources: opts.leaveResources === true } : {}),
-        },
+        { all: opts.all === true, nodes },
         120_000,
       );
       if (!printResults(answer.results)) process.exitCode = 1;

@@ -52,6 +52,9 @@ export class ClusterNode extends EventEmitter {
   private alive = new Set<string>();
   private allSeenOnce = false;
   private leaving = false;
+  private restartGraceMs: number | null = null;
+  /** Nodes that announced a restart: until when their resources stay put although they are silent. */
+  private readonly expectedBack = new Map<string, number>();
   private decision: PolicyDecision | null = null;
   private lastDcSection: NodeReport["dc"] | null = null;
   private publishScheduled = false;
@@ -88,6 +91,16 @@ export class ClusterNode extends EventEmitter {
   refresh(): void {
     this.decideIfDc();
     this.schedulePublish();
+  }
+
+  /**
+   * A planned restart that leaves resources running: tell peers to keep them where they are for
+   * `graceMs`, and give the announcement one heartbeat interval to go out.
+   */
+  async announceRestart(graceMs: number): Promise<void> {
+    this.restartGraceMs = graceMs;
+    this.schedulePublish();
+    await this.deps.clock.sleep(Math.min(200, this.config.totem.heartbeatIntervalMs * 2));
   }
 
   /** Forgets failures of a resource (or all) on this node and re-probes, as `resource cleanup` does. */
@@ -132,15 +145,36 @@ export class ClusterNode extends EventEmitter {
     }
   }
 
-  private onView(view: { alive: number[]; lost: number[]; restarted: number[] }): void {
+  private onView(view: { alive: number[]; joined: number[]; lost: number[]; restarted: number[] }): void {
     const names = new Set(
       view.alive.map((id) => this.nameOf(id)).filter((n): n is string => n !== undefined),
     );
     names.add(this.deps.selfName);
-    for (const id of [...view.lost, ...view.restarted]) {
+    for (const id of view.restarted) {
       const name = this.nameOf(id);
       // A restarted daemon must probe again before anything is decided about its resources.
       if (name !== undefined) this.reports.delete(name);
+    }
+    for (const id of view.lost) {
+      const name = this.nameOf(id);
+      if (name === undefined) continue;
+      const until = this.expectedBack.get(name);
+      if (until !== undefined && until > this.deps.clock.now()) {
+        this.deps.logger.info(
+          { node: name, graceMs: until - this.deps.clock.now() },
+          "node restarting; keeping its resources",
+        );
+        this.deps.clock.setTimeout(
+          () => this.guard("restart grace", () => this.refresh()),
+          until - this.deps.clock.now() + 1,
+        );
+      } else {
+        this.reports.delete(name);
+      }
+    }
+    for (const id of view.joined) {
+      const name = this.nameOf(id);
+      if (name !== undefined && this.expectedBack.delete(name)) this.reports.delete(name);
     }
     this.alive = names;
     if (this.config.nodes.every((n) => names.has(n.name))) this.allSeenOnce = true;
@@ -162,6 +196,8 @@ export class ClusterNode extends EventEmitter {
     }
     const report = decoded.report;
     if (report.name !== name) return;
+    if (report.restartGraceMs !== undefined)
+      this.expectedBack.set(name, this.deps.clock.now() + report.restartGraceMs);
     if (report.config && report.config.epoch > this.config.epoch) {
       if (this.deps.adoptConfig(report.config)) this.applyConfig(report.config);
     }
@@ -185,7 +221,8 @@ export class ClusterNode extends EventEmitter {
       this.decision = null;
       return;
     }
-    const online = this.onlineNames();
+    // A node that announced a restart counts as present with its last report until its grace ends.
+    const online = [...this.onlineNames(), ...this.restartingNames()];
     const status: Record<string, NodeStatus> = {};
     for (const name of online) {
       const report = name === this.deps.selfName ? this.ownReport(false) : this.reports.get(name)?.report;
@@ -247,6 +284,7 @@ export class ClusterNode extends EventEmitter {
       probed: this.deps.executor.allProbed,
       leaving: this.leaving,
       resources: this.deps.executor.report(),
+      ...(this.restartGraceMs !== null ? { restartGraceMs: this.restartGraceMs } : {}),
       ...(isDc && this.lastDcSection ? { dc: this.lastDcSection } : {}),
       ...(forWire && lagging ? { config: this.config } : {}),
     };
@@ -265,6 +303,13 @@ export class ClusterNode extends EventEmitter {
 
   private onlineNames(): string[] {
     return this.config.nodes.map((n) => n.name).filter((n) => this.alive.has(n) && !this.isLeaving(n));
+  }
+
+  private restartingNames(): string[] {
+    const now = this.deps.clock.now();
+    return [...this.expectedBack.entries()]
+      .filter(([name, until]) => until > now && !this.alive.has(name) && this.reports.has(name))
+      .map(([name]) => name);
   }
 
   private leavingNames(): string[] {

@@ -29,6 +29,11 @@ export const nodeReportSchema = z.object({
   /** False while the node is shutting its resources down for a clean stop. */
   leaving: z.boolean(),
   resources: z.record(idSchema, resourceReportSchema),
+  /**
+   * Sent in the last heartbeats of a daemon that exits for a restart and leaves its resources running:
+   * peers keep its resources where they are for this long instead of failing them over.
+   */
+  restartGraceMs: z.number().int().min(0).max(600_000).optional(),
   dc: z
     .object({
       quorate: z.boolean(),

@@ -356,11 +356,17 @@ function withDefaultOps(
 }
 
 export function readVersion(): string {
-  try {
-    return (
-      JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }
-    ).version;
-  } catch {
-    return "unknown";
+  // From src/daemon (tsx) or dist/src/daemon (compiled): the package file is two or three levels up.
+  for (const relative of ["../../package.json", "../../../package.json"]) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(relative, import.meta.url), "utf8")) as {
+        name?: string;
+        version?: string;
+      };
+      if (pkg.name === "floatip" && pkg.version) return pkg.version;
+    } catch {
+      // Not at this level; try the next.
+    }
   }
+  return "unknown";
 }

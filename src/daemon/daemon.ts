@@ -17,6 +17,9 @@ import { AuthStore } from "./auth-store.ts";
 import { findSelf } from "./self-identity.ts";
 import { buildStatus } from "./status-builder.ts";
 
+/** How long peers keep a restarting node's resources in place before failing them over. */
+const RESTART_GRACE_MS = 15_000;
+
 export interface DaemonOptions {
   stateDir: string;
   socketPath: string;
@@ -159,7 +162,7 @@ export class Daemon {
     });
   }
 
-  stopCluster(options: { leaveResources: boolean; forget: boolean }): Promise<void> {
+  stopCluster(options: { leaveResources: boolean; forget: boolean; restarting?: boolean }): Promise<void> {
     return this.serialize(async () => {
       const running = this.cluster;
       if (!running) {
@@ -168,6 +171,7 @@ export class Daemon {
       }
       const config = running.node.currentConfig;
       if (!options.leaveResources) await running.node.leave(config.totem.tokenMs * 3);
+      else if (options.restarting) await running.node.announceRestart(RESTART_GRACE_MS);
       running.membership.stop();
       await running.executor.close();
       await running.transport.close();
@@ -179,7 +183,8 @@ export class Daemon {
   }
 
   async shutdown(): Promise<void> {
-    await this.stopCluster({ leaveResources: this.options.leaveResourcesOnExit, forget: false });
+    const leave = this.options.leaveResourcesOnExit;
+    await this.stopCluster({ leaveResources: leave, forget: false, restarting: leave });
     await this.api.close();
     rmSync(this.options.socketPath, { force: true });
   }

@@ -1,5 +1,6 @@
 import type { ChildProcess } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { repoRoot } from "./repo-paths.ts";
 import { createInterface } from "node:readline";
 import type { Bed } from "./bed.ts";
 
@@ -111,11 +112,10 @@ export interface RunningProbe {
   snapshot(): ProbeReport;
 }
 
-const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
-// Compiled (dist/) or run through tsx: the helper programs sit beside this file with the same extension.
-const ownExtension = import.meta.url.endsWith(".js") ? ".js" : ".ts";
-const probeCli = fileURLToPath(new URL(`./probe-cli${ownExtension}`, import.meta.url));
-const responderCli = fileURLToPath(new URL(`./responder${ownExtension}`, import.meta.url));
+// The compiled helper programs (npm test and the demo build first): starting them through tsx costs
+// CPU at the very moments a test measures failover timing.
+const probeCli = join(repoRoot, "dist/tools/testbed/probe-cli.js");
+const responderCli = join(repoRoot, "dist/tools/testbed/responder.js");
 
 /** Waits for the first stdout JSON line that satisfies `ready`, or fails on exit/timeout. */
 function waitForLine(
@@ -165,8 +165,6 @@ export async function startProbe(
     bed.clientNs,
     process.execPath,
     [
-      "--import",
-      "tsx",
       probeCli,
       "--vip",
       vip,
@@ -225,12 +223,10 @@ export async function startResponders(bed: Bed, port: number, nodes: readonly st
 
 /** Starts one responder answering as `name` inside namespace `ns` (e.g. the router, for metadata checks). */
 export function startResponderIn(bed: Bed, ns: string, name: string, port: number) {
-  const child = bed.spawnIn(
-    ns,
-    process.execPath,
-    ["--import", "tsx", responderCli, "--name", name, "--port", String(port)],
-    { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] },
-  );
+  const child = bed.spawnIn(ns, process.execPath, [responderCli, "--name", name, "--port", String(port)], {
+    cwd: repoRoot,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   return {
     child,

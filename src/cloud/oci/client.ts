@@ -264,7 +264,9 @@ export class OciSdkApi implements OciApi {
 
   #authTimeoutMs(): number {
     // Building instance-principal auth takes several metadata reads and one federation call.
-    return this.#options.settings.requestTimeoutMs * 4;
+    // Never below 10 s: federation generates an RSA key pair, which is slow on a loaded host, and a short
+    // API timeout must not make authentication impossible.
+    return Math.max(this.#options.settings.requestTimeoutMs * 4, 10_000);
   }
 
   /** Built once and shared by all calls, so no single caller's signal cancels it for the others. */
