@@ -44,7 +44,7 @@ export function parseOcfType(type: string): OcfType {
   ) {
     throw new OcfMetadataError(
       "FLOATIP_E_AGENT_UNKNOWN",
-      `'${type}' is not an OCF type; write ocf:<provider>:<agent>, e.g. ocf:heartbeat:IPaddr2 (floatip ocf list shows the installed ones)`,
+      `'${type}' is not an OCF type; write ocf:<provider>:<agent>, e.g. ocf:heartbeat:IPaddr2 (the installed ones are under /usr/lib/ocf/resource.d/<provider>/)`,
     );
   }
   return { provider, agent };
