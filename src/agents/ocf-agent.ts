@@ -45,6 +45,11 @@ export interface OcfAgentOptions {
   metadata?: OcfMetadata;
   /** Tests only: run the script inside this network namespace through `ip netns exec`. */
   netns?: string;
+  /**
+   * HA_RSCTMP, where agents keep their run-time state (default /run/resource-agents, as ocf-directories
+   * sets it). Several floatip nodes on one host (a test bed) each need their own.
+   */
+  rscTmpDir?: string;
 }
 
 const DEFAULT_TIMEOUT_MS = 20_000;
@@ -149,6 +154,7 @@ export class OcfAgent implements ResourceAgent {
       OCF_RESOURCE_TYPE: this.ocfType.agent,
       OCF_RESOURCE_PROVIDER: this.ocfType.provider,
       OCF_RESKEY_CRM_meta_timeout: String(this.timeoutMs(op)),
+      ...(this.options.rscTmpDir !== undefined ? { HA_RSCTMP: this.options.rscTmpDir } : {}),
     };
     for (const [name, value] of Object.entries(ctx.params)) extra[`OCF_RESKEY_${name}`] = value;
     if (op === "monitor" || op === "probe") {

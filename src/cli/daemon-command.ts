@@ -1,3 +1,4 @@
+import { mkdirSync } from "node:fs";
 import { setPriority } from "node:os";
 import { join } from "node:path";
 import { systemClock } from "../clock/system-clock.ts";
@@ -19,6 +20,8 @@ export async function runDaemon(opts: {
 }): Promise<void> {
   const logger = createLogger({ name: "floatip" });
   raisePriority(logger);
+  const rscTmpDir = `${opts.socketPath}.rsctmp`;
+  mkdirSync(rscTmpDir, { recursive: true, mode: 0o700 });
   const localAddress = new IpAddressAgent();
   const oci = new OciAgentProvider({
     stateDir: opts.stateDir,
@@ -37,7 +40,9 @@ export async function runDaemon(opts: {
     ...(opts.nodeName ? { nodeName: opts.nodeName } : {}),
     logger,
     clock: systemClock,
-    agents: new LocalAgentFactory(localAddress, () => oci.agentFor()),
+    // Agents' run-time state beside the admin socket: on tmpfs (/run/floatip) in production, so it does
+    // not survive a reboot, and separate per daemon when several share a host.
+    agents: new LocalAgentFactory(localAddress, () => oci.agentFor(), rscTmpDir),
     version: readVersion(),
   });
   registerAdminRoutes(daemon);

@@ -268,7 +268,13 @@ void test("a writer killed with SIGKILL at any moment leaves a loadable configur
       child.stdout.once("data", () => resolveReady());
     });
     const before = ConfigStore.open(path).load()?.epoch ?? 0;
-    await new Promise((resolveLater) => setTimeout(resolveLater, 20 + round * 15));
+    // Kill only once the writer is really committing (a loaded machine starts it slowly), then at a
+    // varying moment within its loop.
+    const deadline = Date.now() + 10_000;
+    while ((ConfigStore.open(path).load()?.epoch ?? 0) < before + 6 && Date.now() < deadline) {
+      await new Promise((resolveLater) => setTimeout(resolveLater, 2));
+    }
+    await new Promise((resolveLater) => setTimeout(resolveLater, round * 5));
     child.kill("SIGKILL");
     await new Promise((resolveExit) => child.once("exit", resolveExit));
     const store = ConfigStore.open(path);

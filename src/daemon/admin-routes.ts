@@ -17,10 +17,9 @@ import {
 } from "../api/protocol.ts";
 import { randomBytes } from "node:crypto";
 import { clusterConfigSchema, type ClusterConfig } from "../config/schema.ts";
-import { unsupportedTypeMessage } from "./agent-registry.ts";
+import { IPADDR2_TYPE, unsupportedTypeMessage, validateResourceParams } from "./agent-registry.ts";
 import { detectCloud } from "./cloud.ts";
 import type { Daemon } from "./daemon.ts";
-import { IpAddressAgent } from "../agents/ip-address.ts";
 
 const empty = z.object({});
 
@@ -163,13 +162,13 @@ export function registerAdminRoutes(daemon: Daemon): void {
       const problem = unsupportedTypeMessage(req.type);
       if (problem)
         throw new ApiError("FLOATIP_E_AGENT_UNKNOWN", problem.replace(/^FLOATIP_E_AGENT_UNKNOWN: /, ""));
-      const errors = new IpAddressAgent().validate(req.params);
+      const errors = await validateResourceParams(req.type, req.params);
       if (errors.length > 0) throw new ApiError("FLOATIP_E_PARAM_INVALID", errors.join("; "));
       const config = requireConfig(daemon);
       if (config.resources.some((r) => r.id === req.id)) {
         throw new ApiError("FLOATIP_E_RESOURCE_EXISTS", `'${req.id}' already exists`);
       }
-      const ops = withDefaultOps(req.ops);
+      const ops = withDefaultOps(req.ops, config.properties["cloud"] === "oci" && req.type === IPADDR2_TYPE);
       const next = daemon.updateConfig((draft) => {
         draft.resources.push({ id: req.id, type: req.type, params: req.params, meta: req.meta, ops });
       });
@@ -345,11 +344,14 @@ async function resolveNode(name: string): Promise<string> {
 
 function withDefaultOps(
   ops: ClusterConfig["resources"][number]["ops"],
+  cloudVip: boolean,
 ): ClusterConfig["resources"][number]["ops"] {
-  // IPaddr2's metadata defaults: start/stop 20s, monitor every 10s with a 20s timeout.
+  // IPaddr2's metadata defaults: start/stop 20s, monitor every 10s with a 20s timeout. A cloud VIP's start
+  // may wait out API retries and a slow API, so it gets a minute.
+  const startStopMs = cloudVip ? 60_000 : 20_000;
   const defaults = [
-    { name: "start" as const, intervalMs: 0, timeoutMs: 20_000 },
-    { name: "stop" as const, intervalMs: 0, timeoutMs: 20_000 },
+    { name: "start" as const, intervalMs: 0, timeoutMs: startStopMs },
+    { name: "stop" as const, intervalMs: 0, timeoutMs: startStopMs },
     { name: "monitor" as const, intervalMs: 10_000, timeoutMs: 20_000 },
   ];
   return defaults.map((d) => ops.find((o) => o.name === d.name) ?? d);

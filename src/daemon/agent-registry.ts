@@ -1,30 +1,100 @@
+import { existsSync } from "node:fs";
 import type { ResourceAgent } from "../agents/agent.ts";
-import { IpAddressAgent } from "../agents/ip-address.ts";
+import { EXEC_CHECK_TYPE, ExecCheckAgent, validateExecCheckParams } from "../agents/exec-check.ts";
+import { HTTP_CHECK_TYPE, HttpCheckAgent, validateHttpCheckParams } from "../agents/http-check.ts";
+import { IpAddressAgent, validateIpAddressParams } from "../agents/ip-address.ts";
+import { OcfAgent } from "../agents/ocf-agent.ts";
+import { DEFAULT_OCF_ROOT, ocfScriptPath, parseOcfType } from "../agents/ocf-metadata.ts";
+import { TCP_CHECK_TYPE, TcpCheckAgent, validateTcpCheckParams } from "../agents/tcp-check.ts";
 import type { ClusterConfig, ResourceConfig } from "../config/schema.ts";
 
-/** Types floatip runs natively; other OCF types need the OCF runner. */
-export const NATIVE_TYPES = ["ocf:heartbeat:IPaddr2"] as const;
+/** IPaddr2 runs natively (a local address, or a cloud VIP on cloud=oci clusters), not through its script. */
+export const IPADDR2_TYPE = "ocf:heartbeat:IPaddr2";
+
+/**
+ * Meta attribute `floatip-use-script=true` runs an agent that floatip implements natively (IPaddr2) through
+ * its OCF script instead, for operators who depend on the script's exact behaviour.
+ */
+export const SCRIPT_META = "floatip-use-script";
+
+/** Health checks: `floatip:check:http` also under an OCF-style name for Pacemaker habits. */
+const CHECK_TYPES: Record<string, { validate(params: Readonly<Record<string, string>>): string[] }> = {
+  [HTTP_CHECK_TYPE]: { validate: validateHttpCheckParams },
+  "ocf:floatip:http-check": { validate: validateHttpCheckParams },
+  [TCP_CHECK_TYPE]: { validate: validateTcpCheckParams },
+  [EXEC_CHECK_TYPE]: { validate: validateExecCheckParams },
+};
 
 export interface AgentFactory {
   /** The agent for a resource under the current cluster configuration (cloud=oci turns IPaddr2 into a cloud VIP). */
   agentFor(resource: ResourceConfig, config: ClusterConfig): ResourceAgent;
 }
 
-export function unsupportedTypeMessage(type: string): string | null {
-  if ((NATIVE_TYPES as readonly string[]).includes(type)) return null;
-  return `FLOATIP_E_AGENT_UNKNOWN: Agent '${type}' is not installed or does not provide valid metadata; supported: ${NATIVE_TYPES.join(", ")}`;
+/** Null when floatip can run `type` here; otherwise the pcs-style reason and what is available. */
+export function unsupportedTypeMessage(type: string, ocfRoot = DEFAULT_OCF_ROOT): string | null {
+  if (type === IPADDR2_TYPE || CHECK_TYPES[type]) return null;
+  if (type.startsWith("ocf:")) {
+    try {
+      if (existsSync(ocfScriptPath(ocfRoot, parseOcfType(type)))) return null;
+    } catch {
+      // A malformed ocf type name falls through to the message below.
+    }
+  }
+  return `FLOATIP_E_AGENT_UNKNOWN: Agent '${type}' is not installed or does not provide valid metadata; use ${IPADDR2_TYPE}, ${Object.keys(CHECK_TYPES).join(", ")} or an installed OCF agent ('floatip resource agents' lists them)`;
+}
+
+/** Problems with a resource's parameters, one line each, checked against the agent's own definition. */
+export async function validateResourceParams(
+  type: string,
+  params: Readonly<Record<string, string>>,
+): Promise<string[]> {
+  if (type === IPADDR2_TYPE) return validateIpAddressParams(params);
+  const check = CHECK_TYPES[type];
+  if (check) return check.validate(params);
+  const agent = await OcfAgent.load(type);
+  return agent.validate(params);
 }
 
 export class LocalAgentFactory implements AgentFactory {
+  private readonly http = new HttpCheckAgent();
+  private readonly tcp = new TcpCheckAgent();
+  private readonly exec = new ExecCheckAgent();
+  /** OCF agents carry per-resource timeouts, so one instance per resource definition. */
+  private readonly ocf = new Map<string, { key: string; agent: OcfAgent }>();
+
   constructor(
     private readonly ipAddress: IpAddressAgent,
     private readonly cloudAgent?: (config: ClusterConfig) => ResourceAgent,
+    private readonly ocfRscTmpDir?: string,
   ) {}
 
   agentFor(resource: ResourceConfig, config: ClusterConfig): ResourceAgent {
-    const problem = unsupportedTypeMessage(resource.type);
+    const { type } = resource;
+    if (type === IPADDR2_TYPE && resource.meta[SCRIPT_META] !== "true") {
+      if (config.properties["cloud"] === "oci" && this.cloudAgent) return this.cloudAgent(config);
+      return this.ipAddress;
+    }
+    if (type === HTTP_CHECK_TYPE || type === "ocf:floatip:http-check") return this.http;
+    if (type === TCP_CHECK_TYPE) return this.tcp;
+    if (type === EXEC_CHECK_TYPE) return this.exec;
+    const problem = unsupportedTypeMessage(type);
     if (problem) throw Object.assign(new Error(problem), { code: "FLOATIP_E_AGENT_UNKNOWN" });
-    if (config.properties["cloud"] === "oci" && this.cloudAgent) return this.cloudAgent(config);
-    return this.ipAddress;
+    const key = JSON.stringify([type, resource.ops]);
+    const cached = this.ocf.get(resource.id);
+    if (cached?.key === key) return cached.agent;
+    const timeout = (name: string) => resource.ops.find((o) => o.name === name)?.timeoutMs;
+    const timeoutsMs: Partial<Record<"start" | "stop" | "monitor", number>> = {};
+    for (const op of ["start", "stop", "monitor"] as const) {
+      const ms = timeout(op);
+      if (ms !== undefined) timeoutsMs[op] = ms;
+    }
+    const interval = resource.ops.find((o) => o.name === "monitor")?.intervalMs;
+    const agent = new OcfAgent(type, {
+      timeoutsMs,
+      ...(interval !== undefined ? { monitorIntervalMs: interval } : {}),
+      ...(this.ocfRscTmpDir !== undefined ? { rscTmpDir: this.ocfRscTmpDir } : {}),
+    });
+    this.ocf.set(resource.id, { key, agent });
+    return agent;
   }
 }
