@@ -6,6 +6,7 @@ import { formatStatus } from "./status-format.ts";
 import { daemonStatusLines } from "./daemon-status.ts";
 import { readPassword } from "./password-prompt.ts";
 import { registerOciCommands } from "./oci-command.ts";
+import { registerAgentCommands } from "./agent-commands.ts";
 
 const DEFAULT_SOCKET = "/run/floatip/floatip.sock";
 
@@ -241,6 +242,7 @@ export function buildProgram(): Command {
     .action(async (_opts: unknown, cmd: Command) => showStatus(cmd, false));
 
   registerOciCommands(program, socketOf);
+  registerAgentCommands(resource, wantsJson);
 
   return program;
 }
