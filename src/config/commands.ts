@@ -476,7 +476,7 @@ function expiryOf(options: MoveOptions): Pick<LocationConstraint, "expiresMs"> {
 }
 
 /** Replaces the location constraint with this id (crm_resource rewrites its cli-* constraints in place). */
-function putLocation(draft: ClusterConfig, constraint: LocationConstraint): void {
+function putLocation(draft: ClusterConfig, constraint: LocationConstraint): LocationConstraint {
   checkId(constraint.id, "constraint");
   const clash =
     [...draft.resources, ...draft.groups].some((x) => x.id === constraint.id) ||
@@ -485,6 +485,7 @@ function putLocation(draft: ClusterConfig, constraint: LocationConstraint): void
   if (clash) throw new ConfigCommandError("FLOATIP_E_ID_EXISTS", `id '${constraint.id}' already exists`);
   const rest = draft.constraints.location.filter((c) => c.id !== constraint.id);
   draft.constraints.location = [...rest, constraint];
+  return constraint;
 }
 
 function banTarget(node: string | undefined, options: MoveOptions): string {
@@ -502,13 +503,18 @@ function banTarget(node: string | undefined, options: MoveOptions): string {
  * pcs 0.10 resource move R [node] [lifetime=]: with a node, `cli-prefer-R` at INFINITY there (and any
  * ban of R on that node is lifted, as crm_resource does); without one, `cli-ban-R-on-<current>`.
  */
-export function move(draft: ClusterConfig, id: string, node: string | undefined, options: MoveOptions): void {
+export function move(
+  draft: ClusterConfig,
+  id: string,
+  node: string | undefined,
+  options: MoveOptions,
+): LocationConstraint {
   requireResourceOrGroup(draft, id);
   const expiry = expiryOf(options);
   if (node === undefined) {
     const current = banTarget(undefined, options);
     requireNode(draft, current);
-    putLocation(draft, {
+    const written = putLocation(draft, {
       id: banId(id, current),
       resource: id,
       node: current,
@@ -518,20 +524,32 @@ export function move(draft: ClusterConfig, id: string, node: string | undefined,
     draft.constraints.location = draft.constraints.location.filter(
       (c) => !(c.id === preferId(id) && c.node === current),
     );
-    return;
+    return written;
   }
   requireNode(draft, node);
-  putLocation(draft, { id: preferId(id), resource: id, node, score: INFINITY_SCORE, ...expiry });
+  const written = putLocation(draft, {
+    id: preferId(id),
+    resource: id,
+    node,
+    score: INFINITY_SCORE,
+    ...expiry,
+  });
   draft.constraints.location = draft.constraints.location.filter((c) => c.id !== banId(id, node));
+  return written;
 }
 
 /** pcs resource ban R [node] [lifetime=]: `cli-ban-R-on-<node>` at -INFINITY; the current node by default. */
-export function ban(draft: ClusterConfig, id: string, node: string | undefined, options: MoveOptions): void {
+export function ban(
+  draft: ClusterConfig,
+  id: string,
+  node: string | undefined,
+  options: MoveOptions,
+): LocationConstraint {
   requireResourceOrGroup(draft, id);
   const target = banTarget(node, options);
   requireNode(draft, target);
   const expiry = expiryOf(options);
-  putLocation(draft, {
+  return putLocation(draft, {
     id: banId(id, target),
     resource: id,
     node: target,

@@ -184,18 +184,16 @@ export function registerResourceRoutes(daemon: Daemon): void {
   post("/v1/resource/move", moveBody, ({ id, node, lifetime }) => {
     const options = { nowMs: Date.now(), ...lifetimeOf(lifetime) };
     const currentNode = node === undefined ? currentNodeOf(daemon, id) : undefined;
-    return change(daemon, (d) => {
-      move(d, id, node, { ...options, ...(currentNode ? { currentNode } : {}) });
-      return {};
-    });
+    return change(daemon, (d) => ({
+      constraint: move(d, id, node, { ...options, ...(currentNode ? { currentNode } : {}) }),
+    }));
   });
   post("/v1/resource/ban", moveBody, ({ id, node, lifetime }) => {
     const options = { nowMs: Date.now(), ...lifetimeOf(lifetime) };
     const currentNode = node === undefined ? currentNodeOf(daemon, id) : undefined;
-    return change(daemon, (d) => {
-      ban(d, id, node, { ...options, ...(currentNode ? { currentNode } : {}) });
-      return {};
-    });
+    return change(daemon, (d) => ({
+      constraint: ban(d, id, node, { ...options, ...(currentNode ? { currentNode } : {}) }),
+    }));
   });
   post("/v1/resource/clear", z.object({ id: name, node: name.optional() }), ({ id, node }) =>
     change(daemon, (d) => ({ removed: clear(d, id, node) })),
