@@ -30,6 +30,11 @@ export const resourceCreateSchema = z.object({
   params: z.record(z.string(), z.string()).default({}),
   meta: z.record(z.string(), z.string()).default({}),
   ops: z.array(operationSchema).default([]),
+  /** pcs resource create ... --group G [--before R | --after R]. */
+  group: idSchema.optional(),
+  before: idSchema.optional(),
+  after: idSchema.optional(),
+  disabled: z.boolean().default(false),
 });
 
 export const resourceIdSchema = z.object({ id: idSchema });

@@ -213,11 +213,34 @@ export function buildProgram(): Command {
     .argument("<id>")
     .argument("<type>")
     .argument("[args...]")
+    .option("--group <group>", "put the resource into this group (created when new)")
+    .option("--before <resource>", "with --group: place it before this member")
+    .option("--after <resource>", "with --group: place it after this member")
+    .option("--disabled", "create it stopped (target-role=Stopped)")
     .allowUnknownOption()
-    .action(async (id: string, type: string, words: string[], _opts: unknown, cmd: Command) => {
-      const args = parseResourceArgs(words);
-      await callApi(socketOf(cmd), "POST", "/v1/resource/create", { id, type, ...args });
-    });
+    .action(
+      async (
+        id: string,
+        type: string,
+        words: string[],
+        opts: { group?: string; before?: string; after?: string; disabled?: boolean },
+        cmd: Command,
+      ) => {
+        if ((opts.before ?? opts.after) !== undefined && opts.group === undefined) {
+          throw new UsageError("--before and --after can only be used together with --group");
+        }
+        const args = parseResourceArgs(words);
+        await callApi(socketOf(cmd), "POST", "/v1/resource/create", {
+          id,
+          type,
+          ...args,
+          ...(opts.group !== undefined ? { group: opts.group } : {}),
+          ...(opts.before !== undefined ? { before: opts.before } : {}),
+          ...(opts.after !== undefined ? { after: opts.after } : {}),
+          disabled: opts.disabled === true,
+        });
+      },
+    );
   for (const alias of ["delete", "remove"]) {
     resource
       .command(alias)
@@ -233,8 +256,47 @@ export function buildProgram(): Command {
     .description("forget failures of a resource on this node and re-detect its state")
     .argument("[id]")
     .action(async (id: string | undefined, _opts: unknown, cmd: Command) => {
-      await callApi(socketOf(cmd), "POST", "/v1/resource/cleanup", id ? { id } : {});
-      process.stdout.write(`Cleaned up ${id ?? "all resources"}\n`);
+      const answer = await callApi<{ results: { node: string; ok: boolean; message: string }[] }>(
+        socketOf(cmd),
+        "POST",
+        "/v1/resource/cleanup",
+        id ? { id } : {},
+      );
+      if (!printResults(answer.results)) process.exitCode = 1;
+    });
+  resource
+    .command("failcount")
+    .description("show fail counts: failcount [show [RESOURCE] [node=NODE]]")
+    .argument("[words...]")
+    .action(async (words: string[], _opts: unknown, cmd: Command) => {
+      const rest = words[0] === "show" ? words.slice(1) : words;
+      const nodeArg = rest.find((w) => w.startsWith("node="))?.slice(5);
+      const id = rest.find((w) => !w.includes("="));
+      const status = await callApi<StatusSnapshot>(socketOf(cmd), "GET", "/v1/status");
+      const rows = status.resources
+        .filter((r) => id === undefined || r.id === id)
+        .flatMap((r) =>
+          Object.entries(r.failCounts)
+            .filter(([n]) => nodeArg === undefined || n === nodeArg)
+            .map(([n, count]) => ({ resource: r.id, node: n, count })),
+        );
+      if (id !== undefined && !status.resources.some((r) => r.id === id)) {
+        throw new UsageError(`Unable to find resource: ${id}`);
+      }
+      if (wantsJson(cmd)) {
+        process.stdout.write(`${JSON.stringify(rows)}\n`);
+        return;
+      }
+      if (rows.length === 0) {
+        process.stdout.write(`No failcounts${id ? ` for resource '${id}'` : ""}\n`);
+        return;
+      }
+      for (const resourceId of [...new Set(rows.map((r) => r.resource))]) {
+        process.stdout.write(`Failcounts for resource '${resourceId}'\n`);
+        for (const r of rows.filter((x) => x.resource === resourceId)) {
+          process.stdout.write(`  ${r.node}: ${r.count >= 1_000_000 ? "INFINITY" : r.count}\n`);
+        }
+      }
     });
   resource
     .command("status", { isDefault: true })

@@ -16,6 +16,7 @@ import {
   stopRequestSchema,
 } from "../api/protocol.ts";
 import { randomBytes } from "node:crypto";
+import { addToGroup } from "../config/commands.ts";
 import { clusterConfigSchema, type ClusterConfig } from "../config/schema.ts";
 import { IPADDR2_TYPE, unsupportedTypeMessage, validateResourceParams } from "./agent-registry.ts";
 import { detectCloud } from "./cloud.ts";
@@ -169,8 +170,15 @@ export function registerAdminRoutes(daemon: Daemon): void {
         throw new ApiError("FLOATIP_E_RESOURCE_EXISTS", `'${req.id}' already exists`);
       }
       const ops = withDefaultOps(req.ops, config.properties["cloud"] === "oci" && req.type === IPADDR2_TYPE);
+      const meta = req.disabled ? { ...req.meta, "target-role": "Stopped" } : req.meta;
       const next = daemon.updateConfig((draft) => {
-        draft.resources.push({ id: req.id, type: req.type, params: req.params, meta: req.meta, ops });
+        draft.resources.push({ id: req.id, type: req.type, params: req.params, meta, ops });
+        if (req.group !== undefined) {
+          addToGroup(draft, req.group, [req.id], {
+            ...(req.before !== undefined ? { before: req.before } : {}),
+            ...(req.after !== undefined ? { after: req.after } : {}),
+          });
+        }
       });
       return { epoch: next.epoch };
     },
@@ -202,12 +210,47 @@ export function registerAdminRoutes(daemon: Daemon): void {
     handle: async ({ id }) => {
       const node = daemon.runningNode;
       if (!node) throw new ApiError("FLOATIP_E_NOT_RUNNING", "cluster services are not running on this node");
+      const config = node.currentConfig;
+      if (id !== undefined && !config.resources.some((r) => r.id === id)) {
+        throw new ApiError("FLOATIP_E_RESOURCE_UNKNOWN", `Resource '${id}' does not exist.`);
+      }
+      // Fail counts live on the node where the failures happened: every online node forgets its own.
+      const self = await localNodeOf(config);
+      const results: { node: string; ok: boolean; message: string }[] = [];
+      for (const name of daemon.status().online) {
+        try {
+          if (name === self) node.cleanup(id);
+          else
+            await callApi(
+              endpointOf(daemon, name),
+              "POST",
+              "/remote/resource/cleanup",
+              id ? { id } : {},
+              10_000,
+            );
+          results.push({ node: name, ok: true, message: "Cleaned up" });
+        } catch (error) {
+          results.push({ node: name, ok: false, message: (error as Error).message });
+        }
+      }
+      return { results };
+    },
+  });
+
+  // Called by peers and remote CLIs with a token from `cluster auth`.
+  api.add({
+    method: "POST",
+    path: "/remote/resource/cleanup",
+    scope: "remote",
+    schema: cleanupSchema,
+    handle: async ({ id }) => {
+      const node = daemon.runningNode;
+      if (!node) throw new ApiError("FLOATIP_E_NOT_RUNNING", "cluster services are not running on this node");
       node.cleanup(id);
       return { ok: true };
     },
   });
 
-  // Called by peers and remote CLIs with a token from `cluster auth`.
   api.add({
     method: "POST",
     path: "/remote/auth",
