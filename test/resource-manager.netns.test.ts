@@ -236,10 +236,10 @@ void test(
       "Web_Check stopped everywhere",
     );
     await sleep(2_000);
-    let status = await web.cluster.status("node1");
-    assert.ok(!status.resources.some((r) => r.runningOn.includes("node1")), "node1 stays banned");
+    const banned = await web.cluster.status("node1");
+    assert.ok(!banned.resources.some((r) => r.runningOn.includes("node1")), "node1 stays banned");
     await web.cluster.must("node1", ["resource", "cleanup", "Web_Check"]);
-    status = await web.cluster.waitForStatus(
+    await web.cluster.waitForStatus(
       "node1",
       (s) => s.resources.every((r) => r.runningOn.join() === "node1"),
       30_000,
