@@ -7,6 +7,7 @@ import { daemonStatusLines } from "./daemon-status.ts";
 import { readPassword } from "./password-prompt.ts";
 import { registerOciCommands } from "./oci-command.ts";
 import { registerAgentCommands } from "./agent-commands.ts";
+import { registerResourceManagerCommands } from "./resource-manager-commands.ts";
 
 const DEFAULT_SOCKET = "/run/floatip/floatip.sock";
 
@@ -305,6 +306,7 @@ export function buildProgram(): Command {
 
   registerOciCommands(program, socketOf);
   registerAgentCommands(resource, wantsJson);
+  registerResourceManagerCommands(program, socketOf);
 
   return program;
 }

@@ -20,6 +20,7 @@ import { addToGroup } from "../config/commands.ts";
 import { clusterConfigSchema, type ClusterConfig } from "../config/schema.ts";
 import { IPADDR2_TYPE, unsupportedTypeMessage, validateResourceParams } from "./agent-registry.ts";
 import { detectCloud } from "./cloud.ts";
+import { registerResourceRoutes } from "./resource-routes.ts";
 import type { Daemon } from "./daemon.ts";
 
 const empty = z.object({});
@@ -302,6 +303,8 @@ export function registerAdminRoutes(daemon: Daemon): void {
       return { ok: true };
     },
   });
+
+  registerResourceRoutes(daemon);
 }
 
 async function forEachTarget(
