@@ -281,7 +281,8 @@ void test("move to a node writes cli-prefer at INFINITY and lifts a ban of that 
 void test("move without a node bans the current node; a stopped resource needs a node", () => {
   const draft = config();
   move(draft, "A", "node1", { nowMs: 0 });
-  move(draft, "A", undefined, { nowMs: 0, currentNode: "node1" });
+  const written = move(draft, "A", undefined, { nowMs: 0, currentNode: "node1" });
+  assert.deepEqual(written, { id: "cli-ban-A-on-node1", resource: "A", node: "node1", score: -1_000_000 });
   assert.deepEqual(draft.constraints.location, [
     { id: "cli-ban-A-on-node1", resource: "A", node: "node1", score: -1_000_000 },
   ]);
