@@ -19,7 +19,7 @@ export const setupRequestSchema = z.object({
 
 export const nodeSelectionSchema = z.object({
   all: z.boolean().default(false),
-  nodes: z.array(nodeNameSchema).default([]),
+  nodes: z.array(nodeNameSchema).default(() => []),
 });
 
 export const stopRequestSchema = nodeSelectionSchema.extend({ leaveResources: z.boolean().default(false) });
@@ -27,9 +27,9 @@ export const stopRequestSchema = nodeSelectionSchema.extend({ leaveResources: z.
 export const resourceCreateSchema = z.object({
   id: idSchema,
   type: z.string().min(1).max(200),
-  params: z.record(z.string(), z.string()).default({}),
-  meta: z.record(z.string(), z.string()).default({}),
-  ops: z.array(operationSchema).default([]),
+  params: z.record(z.string(), z.string()).default(() => ({})),
+  meta: z.record(z.string(), z.string()).default(() => ({})),
+  ops: z.array(operationSchema).default(() => []),
   /** pcs resource create ... --group G [--before R | --after R]. */
   group: idSchema.optional(),
   before: idSchema.optional(),

@@ -248,7 +248,15 @@ export function buildProgram(): Command {
       .description("delete a resource")
       .argument("<id>")
       .action(async (id: string, _opts: unknown, cmd: Command) => {
-        await callApi(socketOf(cmd), "POST", "/v1/resource/delete", { id });
+        const answer = await callApi<{ removedConstraints: string[] }>(
+          socketOf(cmd),
+          "POST",
+          "/v1/resource/delete",
+          {
+            id,
+          },
+        );
+        for (const c of answer.removedConstraints) process.stdout.write(`Removing Constraint - ${c}\n`);
         process.stdout.write(`Deleting Resource - ${id}\n`);
       });
   }
@@ -326,7 +334,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 1;
     }
     if (error instanceof UsageError) {
-      process.stderr.write(`Error: ${error.message}\n`);
+      process.stderr.write(`Error: FLOATIP_E_USAGE: ${error.message}\n`);
       return 1;
     }
     const coded = error as { code?: string; message?: string };

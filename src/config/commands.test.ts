@@ -6,6 +6,7 @@ import {
   addLocation,
   addOrder,
   addToGroup,
+  deleteResource,
   ban,
   clear,
   ConfigCommandError,
@@ -827,4 +828,35 @@ void test("fuzz: any command sequence either throws ConfigCommandError (draft un
     }),
     { numRuns: 400 },
   );
+});
+
+void test("deleting a grouped, constrained resource drops its group membership, emptied group and constraints", () => {
+  const draft = clusterConfigSchema.parse({
+    formatVersion: 1,
+    name: "c",
+    epoch: 1,
+    nodes: [
+      { name: "node1", id: 1, addrs: ["10.0.0.11"] },
+      { name: "node2", id: 2, addrs: ["10.0.0.12"] },
+    ],
+    resources: [
+      { id: "VIP", type: "ocf:heartbeat:IPaddr2", params: { ip: "10.0.0.200" } },
+      { id: "Check", type: "floatip:check:http", params: { url: "http://127.0.0.1/" } },
+    ],
+    groups: [{ id: "web", resources: ["VIP"] }],
+    constraints: {
+      location: [{ id: "l1", resource: "VIP", node: "node1", score: 50 }],
+      colocation: [{ id: "c1", resource: "Check", withResource: "VIP" }],
+      order: [{ id: "o1", first: "VIP", then: "Check" }],
+    },
+  });
+  const removed = deleteResource(draft, "VIP");
+  assert.deepEqual(removed.sort(), ["c1", "l1", "o1"]);
+  assert.deepEqual(draft.groups, []);
+  assert.deepEqual(
+    draft.resources.map((r) => r.id),
+    ["Check"],
+  );
+  assert.doesNotThrow(() => clusterConfigSchema.parse({ ...draft, epoch: 2 }));
+  assert.throws(() => deleteResource(draft, "VIP"), /Resource 'VIP' does not exist/);
 });

@@ -421,6 +421,17 @@ export function removeFromGroup(
   return { removedConstraints: dropEmptyGroups(draft) };
 }
 
+/**
+ * pcs resource delete R: the resource leaves its group (an emptied group goes too) and every constraint
+ * naming it is dropped, so the document stays valid. Returns the ids of the constraints removed.
+ */
+export function deleteResource(draft: ClusterConfig, id: string): string[] {
+  resourceOf(draft, id);
+  for (const g of draft.groups) g.resources = g.resources.filter((m) => m !== id);
+  draft.resources = draft.resources.filter((r) => r.id !== id);
+  return [...dropConstraintsOf(draft, id), ...dropEmptyGroups(draft)];
+}
+
 /** pcs resource ungroup G [R...]. */
 export function ungroup(
   draft: ClusterConfig,

@@ -92,9 +92,9 @@ export const resourceSchema = z.object({
   id: idSchema,
   /** "standard:provider:type" as pcs writes it, e.g. ocf:heartbeat:IPaddr2. */
   type: z.string().regex(/^[A-Za-z0-9_-]+(?::[A-Za-z0-9_.-]+){1,2}$/, "must look like ocf:heartbeat:IPaddr2"),
-  params: paramMapSchema.default({}),
-  meta: paramMapSchema.default({}),
-  ops: z.array(operationSchema).default([]),
+  params: paramMapSchema.default(() => ({})),
+  meta: paramMapSchema.default(() => ({})),
+  ops: z.array(operationSchema).default(() => []),
 });
 
 export const totemSchema = z.object({
@@ -152,7 +152,7 @@ export const groupSchema = z.object({
   /** Ids from resources[]; each resource belongs to at most one group. */
   resources: z.array(idSchema).min(1),
   /** Meta attributes for every member (target-role, resource-stickiness, ...); a member's own meta wins. */
-  meta: paramMapSchema.default({}),
+  meta: paramMapSchema.default(() => ({})),
 });
 
 type ParsedDocument = {
@@ -239,19 +239,19 @@ export const clusterConfigSchema = z
     /** Grows by one on every committed change; the highest epoch wins when nodes disagree. */
     epoch: z.number().int().min(0),
     nodes: z.array(nodeSchema).min(1).max(64),
-    totem: totemSchema.default({ tokenMs: 1000, heartbeatIntervalMs: 100, port: 5405 }),
-    quorum: quorumSchema.default({ twoNode: true, waitForAll: false }),
-    properties: paramMapSchema.default({}),
-    resourceDefaults: paramMapSchema.default({}),
-    resources: z.array(resourceSchema).default([]),
-    groups: z.array(groupSchema).default([]),
+    totem: totemSchema.default(() => ({ tokenMs: 1000, heartbeatIntervalMs: 100, port: 5405 })),
+    quorum: quorumSchema.default(() => ({ twoNode: true, waitForAll: false })),
+    properties: paramMapSchema.default(() => ({})),
+    resourceDefaults: paramMapSchema.default(() => ({})),
+    resources: z.array(resourceSchema).default(() => []),
+    groups: z.array(groupSchema).default(() => []),
     constraints: z
       .object({
-        location: z.array(locationConstraintSchema).default([]),
-        colocation: z.array(colocationConstraintSchema).default([]),
-        order: z.array(orderConstraintSchema).default([]),
+        location: z.array(locationConstraintSchema).default(() => []),
+        colocation: z.array(colocationConstraintSchema).default(() => []),
+        order: z.array(orderConstraintSchema).default(() => []),
       })
-      .default({ location: [], colocation: [], order: [] }),
+      .default(() => ({ location: [], colocation: [], order: [] })),
   })
   .superRefine((cfg, ctx) => {
     const seen = (values: readonly (string | number)[], path: string, what: string) => {

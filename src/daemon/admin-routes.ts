@@ -16,7 +16,7 @@ import {
   stopRequestSchema,
 } from "../api/protocol.ts";
 import { randomBytes } from "node:crypto";
-import { addToGroup } from "../config/commands.ts";
+import { addToGroup, deleteResource } from "../config/commands.ts";
 import { clusterConfigSchema, type ClusterConfig } from "../config/schema.ts";
 import { IPADDR2_TYPE, unsupportedTypeMessage, validateResourceParams } from "./agent-registry.ts";
 import { detectCloud } from "./cloud.ts";
@@ -191,15 +191,11 @@ export function registerAdminRoutes(daemon: Daemon): void {
     scope: "local",
     schema: resourceIdSchema,
     handle: async ({ id }) => {
-      const config = requireConfig(daemon);
-      if (!config.resources.some((r) => r.id === id)) {
-        throw new ApiError("FLOATIP_E_RESOURCE_UNKNOWN", `Resource '${id}' does not exist.`);
-      }
+      let removedConstraints: string[] = [];
       const next = daemon.updateConfig((draft) => {
-        draft.resources = draft.resources.filter((r) => r.id !== id);
-        draft.constraints.location = draft.constraints.location.filter((c) => c.resource !== id);
+        removedConstraints = deleteResource(draft, id);
       });
-      return { epoch: next.epoch };
+      return { epoch: next.epoch, removedConstraints };
     },
   });
 

@@ -34,7 +34,7 @@ export const ociSettingsSchema = z
     region: z.string().min(1).optional(),
     /** Deadline of one HTTP attempt (metadata or API). */
     requestTimeoutMs: z.number().int().positive().default(5000),
-    retry: retrySchema.default({ maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 2000 }),
+    retry: retrySchema.default(() => ({ maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 2000 })),
     /** How often monitor asks the cloud who holds a VIP (the local check runs on every monitor). */
     cloudCheckIntervalMs: z.number().int().positive().default(30_000),
     /** How long a holder's claim on a VIP stays valid without renewal (the floatip-lease tag). */

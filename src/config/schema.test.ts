@@ -1,0 +1,23 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { clusterConfigSchema } from "./schema.ts";
+
+const minimal = {
+  formatVersion: 1,
+  name: "c",
+  epoch: 1,
+  nodes: [{ name: "node1", id: 1, addrs: ["10.0.0.11"] }],
+};
+
+void test("defaults are fresh objects: changing one parsed document never changes the next", () => {
+  const first = clusterConfigSchema.parse(minimal);
+  first.constraints.location.push({ id: "l", resource: "r", node: "node1", score: 1 });
+  first.properties["cloud"] = "oci";
+  first.totem.tokenMs = 5000;
+  first.resources.push({ id: "r", type: "ocf:heartbeat:IPaddr2", params: {}, meta: {}, ops: [] });
+  const second = clusterConfigSchema.parse(minimal);
+  assert.deepEqual(second.constraints.location, []);
+  assert.deepEqual(second.properties, {});
+  assert.equal(second.totem.tokenMs, 1000);
+  assert.deepEqual(second.resources, []);
+});
