@@ -149,8 +149,13 @@ for (const sticky of [true, false]) {
     { skip: !isRoot, timeout: 120_000 },
     async (t) => {
       const web = await webCluster(t);
-      if (sticky)
-        await web.cluster.must("node1", ["resource", "defaults", "update", "resource-stickiness=100"]);
+      // floatip's setup default is resource-stickiness=1; 0 is Pacemaker's built-in default, which fails back.
+      await web.cluster.must("node1", [
+        "resource",
+        "defaults",
+        "update",
+        `resource-stickiness=${sticky ? 100 : 0}`,
+      ]);
       await web.stopService("node1");
       await web.cluster.waitForStatus(
         "node1",

@@ -94,6 +94,9 @@ export function registerAdminRoutes(daemon: Daemon): void {
         epoch: 1,
         nodes,
         properties: cloud ? { cloud } : {},
+        // As Pacemaker writes into new CIBs on RHEL 9 / Fedora 35+: a recovered node does not pull resources
+        // back (a second outage); `resource defaults update resource-stickiness=0` restores failback.
+        resourceDefaults: { "resource-stickiness": "1" },
         ...(req.tokenMs
           ? {
               totem: {

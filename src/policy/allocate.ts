@@ -119,7 +119,7 @@ function pickNode(scores: Scores, preferred: readonly string[]): string | null {
     if (score > bestScore) [best, bestScore] = [node, score];
   }
   if (best === null) return null;
-  // Ties keep the unit where it is; otherwise the first node in configuration order (Map order) won above.
+  // Ties go to the first preferred node that ties; otherwise the first in configuration order (Map order).
   return preferred.find((n) => scores.get(n) === bestScore) ?? best;
 }
 
@@ -146,7 +146,13 @@ export function allocate(input: AllocationInput): Allocation {
       const running = new Set(members.flatMap((m) => input.observed.byResource.get(m)?.running ?? []));
       for (const node of scores.keys()) if (!running.has(node)) scores.set(node, -INFINITY);
     }
-    const node = pickNode(scores, current);
+    // Equal scores go to configuration order, so with stickiness 0 a healthy resource fails back to the
+    // first node (the seed recipe's behaviour); a failed unit restarts in place, and a unit found running
+    // on several nodes after a partition keeps its newest copy.
+    const seen = members.flatMap((m) => input.observed.byResource.get(m) ?? []);
+    const runningOn = new Set(seen.flatMap((o) => o.running));
+    const recovering = seen.some((o) => o.failed.length > 0 || o.recoveryNode !== null);
+    const node = pickNode(scores, runningOn.size > 1 || recovering ? current : []);
     byUnit.set(unit.id, node);
     if (node === null && !input.freeze && input.eligible.length > 0)
       notes.push(`${unit.id}: cannot run anywhere`);
