@@ -26,6 +26,7 @@ import {
 } from "../config/commands.ts";
 import { ConfigError } from "../config/errors.ts";
 import { nodeNameSchema, operationSchema, type ClusterConfig } from "../config/schema.ts";
+import { validateResourceParams } from "./agent-registry.ts";
 import type { Daemon } from "./daemon.ts";
 import { findSelf } from "./self-identity.ts";
 
@@ -134,12 +135,25 @@ export function registerResourceRoutes(daemon: Daemon): void {
   const post = <S extends z.ZodType>(path: string, schema: S, handle: (body: z.infer<S>) => unknown) =>
     api.add({ method: "POST", path, scope: "local", schema, handle: async (body) => handle(body) });
 
-  post("/v1/resource/update", updateBody, ({ id, params, meta, ops }) =>
-    change(daemon, (d) => {
+  post("/v1/resource/update", updateBody, async ({ id, params, meta, ops }) => {
+    // Dry run on a copy first, so the new parameters are checked against the agent before anything is stored.
+    const current = daemon.loadConfig();
+    if (current) {
+      const preview = structuredClone(current);
+      try {
+        updateResource(preview, id, { params, meta, ops });
+      } catch (error) {
+        throw toApiError(error);
+      }
+      const updated = preview.resources.find((r) => r.id === id);
+      const problems = updated ? await validateResourceParams(updated.type, updated.params) : [];
+      if (problems.length > 0) throw new ApiError("FLOATIP_E_PARAM_INVALID", problems.join("; "));
+    }
+    return change(daemon, (d) => {
       updateResource(d, id, { params, meta, ops });
       return {};
-    }),
-  );
+    });
+  });
   post("/v1/resource/defaults", z.object({ values: attributes }), ({ values }) =>
     change(daemon, (d) => {
       setResourceDefaults(d, values);
