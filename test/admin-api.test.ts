@@ -1,0 +1,151 @@
+import assert from "node:assert/strict";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { floatipMain } from "../tools/testbed/repo-paths.ts";
+
+/**
+ * The admin API and the pcs-style CLI against one real daemon on loopback (no root, no namespaces):
+ * configuration commands are validated against the agents and the schema, and say what is wrong.
+ */
+
+const dir = mkdtempSync(join(tmpdir(), "floatip-api-"));
+const socket = join(dir, "floatip.sock");
+let daemon: ChildProcess | undefined;
+
+function floatip(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [floatipMain, "--socket", socket, ...args], (error, stdout, stderr) =>
+      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+before(async () => {
+  const stateDir = join(dir, "state");
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const config = {
+    formatVersion: 1,
+    name: "api-test",
+    epoch: 1,
+    nodes: [{ name: "node1", id: 1, addrs: ["127.0.0.1"] }],
+    totem: { tokenMs: 1000, heartbeatIntervalMs: 100, port },
+  };
+  const { mkdirSync } = await import("node:fs");
+  mkdirSync(stateDir, { mode: 0o700 });
+  writeFileSync(join(stateDir, "cluster.json"), JSON.stringify(config), { mode: 0o600 });
+  writeFileSync(join(stateDir, "cluster.key"), Buffer.alloc(32, 7), { mode: 0o600 });
+  daemon = spawn(
+    process.execPath,
+    [
+      floatipMain,
+      "daemon",
+      "--state-dir",
+      stateDir,
+      "--socket",
+      socket,
+      "--admin-port",
+      "0",
+      "--admin-address",
+      "127.0.0.1",
+    ],
+    { env: { ...process.env, FLOATIP_NODE_NAME: "node1", FLOATIP_LOG_LEVEL: "warn" }, stdio: "ignore" },
+  );
+  for (let i = 0; i < 100; i += 1) {
+    if ((await floatip("status", "--json")).code === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.equal((await floatip("cluster", "start")).code, 0);
+});
+
+after(() => {
+  daemon?.kill("SIGKILL");
+  rmSync(dir, { recursive: true, force: true });
+});
+
+void test("resource create refuses an unknown agent and bad parameters, naming them", async () => {
+  const unknown = await floatip("resource", "create", "X", "ocf:heartbeat:NoSuchAgent");
+  assert.equal(unknown.code, 1);
+  assert.match(
+    unknown.stderr,
+    /^Error: FLOATIP_E_AGENT_UNKNOWN: Agent 'ocf:heartbeat:NoSuchAgent' is not installed/,
+  );
+  const badIp = await floatip("resource", "create", "V", "ocf:heartbeat:IPaddr2", "ip=10.0.0.999");
+  assert.match(badIp.stderr, /FLOATIP_E_PARAM_INVALID: ip=10\.0\.0\.999 is not an IPv4 address/);
+  const badUrl = await floatip("resource", "create", "H", "floatip:check:http", "url=ftp://x");
+  assert.match(badUrl.stderr, /FLOATIP_E_PARAM_INVALID: url=/);
+});
+
+void test("resource update checks the merged parameters against the agent before storing them", async () => {
+  assert.equal(
+    (await floatip("resource", "create", "Check", "floatip:check:tcp", "host=127.0.0.1", "port=9")).code,
+    0,
+  );
+  const epoch = async () =>
+    (JSON.parse((await floatip("status", "--json")).stdout) as { configEpoch: number }).configEpoch;
+  const before = await epoch();
+  const bad = await floatip("resource", "update", "Check", "port=99999");
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /FLOATIP_E_PARAM_INVALID: .*port/);
+  assert.equal(await epoch(), before, "nothing was stored");
+  assert.equal((await floatip("resource", "update", "Check", "port=10")).code, 0);
+  assert.equal(await epoch(), before + 1);
+});
+
+void test("groups, constraints and delete keep the configuration valid", async () => {
+  assert.equal(
+    (
+      await floatip(
+        "resource",
+        "create",
+        "A",
+        "floatip:check:tcp",
+        "host=127.0.0.1",
+        "port=9",
+        "--group",
+        "g",
+      )
+    ).code,
+    0,
+  );
+  assert.equal(
+    (
+      await floatip(
+        "resource",
+        "create",
+        "B",
+        "floatip:check:tcp",
+        "host=127.0.0.1",
+        "port=9",
+        "--group",
+        "g",
+      )
+    ).code,
+    0,
+  );
+  assert.equal((await floatip("constraint", "location", "g", "prefers", "node1=50")).code, 0);
+  const listed = await floatip("constraint");
+  assert.match(listed.stdout, /Resource: g\n\s+Enabled on:\n\s+Node: node1 \(score:50\)/);
+  const deleted = await floatip("resource", "delete", "A");
+  assert.equal(deleted.code, 0, deleted.stderr);
+  const deletedLast = await floatip("resource", "delete", "B");
+  assert.equal(deletedLast.code, 0, deletedLast.stderr);
+  assert.match(
+    deletedLast.stdout,
+    /Removing Constraint - location-g-node1-50/,
+    "the emptied group's constraint goes too",
+  );
+  const missing = await floatip("resource", "delete", "B");
+  assert.match(missing.stderr, /Resource 'B' does not exist/);
+});
+
+void test("properties are validated by the schema and unknown ones are refused", async () => {
+  const bad = await floatip("property", "set", "no-quorum-policy=sometimes");
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /no-quorum-policy/);
+  const unknown = await floatip("property", "set", "frobnicate=1");
+  assert.equal(unknown.code, 1);
+  assert.equal((await floatip("property", "set", "no-quorum-policy=freeze")).code, 0);
+});
