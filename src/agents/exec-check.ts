@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
-import type { AgentContext, AgentResult, ResourceAgent } from "./agent.ts";
+import type { AgentResult } from "./agent.ts";
+import { HealthCheckAgent } from "./health-check-agent.ts";
 import { parseCheckTimeout } from "./http-check.ts";
 
 /**
@@ -186,41 +187,8 @@ export async function checkExec(check: ExecCheckParams, signal: AbortSignal): Pr
   }
 }
 
-export class ExecCheckAgent implements ResourceAgent {
-  validate(params: Readonly<Record<string, string>>): string[] {
-    return validateExecCheckParams(params);
-  }
-
-  /** Running only if the command succeeds now, so a group does not come up where the service is dead. */
-  async start(ctx: AgentContext): Promise<AgentResult> {
-    return this.check(ctx);
-  }
-
-  async monitor(ctx: AgentContext): Promise<AgentResult> {
-    return this.check(ctx);
-  }
-
-  /** A check changes nothing on the node, so there is nothing to undo. */
-  async stop(_ctx: AgentContext): Promise<AgentResult> {
-    return { state: "stopped" };
-  }
-
-  /**
-   * Always "stopped": a check holds no state, so "is it running here?" has no local answer; reporting a
-   * passing command as "running" would make the check look active on every such node. The cluster starts
-   * the check where its group runs.
-   */
-  async probe(_ctx: AgentContext): Promise<AgentResult> {
-    return {
-      state: "stopped",
-      message: "a health check holds no state; it runs where the cluster starts it",
-    };
-  }
-
-  private async check(ctx: AgentContext): Promise<AgentResult> {
-    const parsed = parseExecCheckParams(ctx.params);
-    if ("problems" in parsed)
-      return { state: "failed", message: `FLOATIP_E_PARAM: ${parsed.problems.join("; ")}` };
-    return checkExec(parsed.params, ctx.signal);
+export class ExecCheckAgent extends HealthCheckAgent<ExecCheckParams> {
+  constructor() {
+    super({ parse: parseExecCheckParams, validate: validateExecCheckParams, check: checkExec });
   }
 }

@@ -1,6 +1,7 @@
 import http from "node:http";
 import https from "node:https";
-import type { AgentContext, AgentResult, ResourceAgent } from "./agent.ts";
+import type { AgentResult } from "./agent.ts";
+import { HealthCheckAgent } from "./health-check-agent.ts";
 import { parseDuration } from "../config/duration.ts";
 
 /**
@@ -198,41 +199,8 @@ export async function checkHttp(check: HttpCheckParams, signal: AbortSignal): Pr
   };
 }
 
-export class HttpCheckAgent implements ResourceAgent {
-  validate(params: Readonly<Record<string, string>>): string[] {
-    return validateHttpCheckParams(params);
-  }
-
-  /** Running only if the service answers now, so a group does not come up on a node whose service is dead. */
-  async start(ctx: AgentContext): Promise<AgentResult> {
-    return this.check(ctx);
-  }
-
-  async monitor(ctx: AgentContext): Promise<AgentResult> {
-    return this.check(ctx);
-  }
-
-  /** A check changes nothing on the node, so there is nothing to undo. */
-  async stop(_ctx: AgentContext): Promise<AgentResult> {
-    return { state: "stopped" };
-  }
-
-  /**
-   * Always "stopped": a check holds no state, so "is it running here?" has no local answer. Reporting a
-   * healthy service as "running" would make the check look active on every node with a healthy service
-   * (a duplicate the cluster would stop); the cluster starts the check where its group runs.
-   */
-  async probe(_ctx: AgentContext): Promise<AgentResult> {
-    return {
-      state: "stopped",
-      message: "a health check holds no state; it runs where the cluster starts it",
-    };
-  }
-
-  private async check(ctx: AgentContext): Promise<AgentResult> {
-    const parsed = parseHttpCheckParams(ctx.params);
-    if ("problems" in parsed)
-      return { state: "failed", message: `FLOATIP_E_PARAM: ${parsed.problems.join("; ")}` };
-    return checkHttp(parsed.params, ctx.signal);
+export class HttpCheckAgent extends HealthCheckAgent<HttpCheckParams> {
+  constructor() {
+    super({ parse: parseHttpCheckParams, validate: validateHttpCheckParams, check: checkHttp });
   }
 }

@@ -1,5 +1,6 @@
 import net from "node:net";
-import type { AgentContext, AgentResult, ResourceAgent } from "./agent.ts";
+import type { AgentResult } from "./agent.ts";
+import { HealthCheckAgent } from "./health-check-agent.ts";
 import { parseCheckTimeout } from "./http-check.ts";
 
 /**
@@ -90,41 +91,8 @@ export async function checkTcp(check: TcpCheckParams, signal: AbortSignal): Prom
   };
 }
 
-export class TcpCheckAgent implements ResourceAgent {
-  validate(params: Readonly<Record<string, string>>): string[] {
-    return validateTcpCheckParams(params);
-  }
-
-  /** Running only if the service accepts a connection now, so a group does not come up where it is dead. */
-  async start(ctx: AgentContext): Promise<AgentResult> {
-    return this.check(ctx);
-  }
-
-  async monitor(ctx: AgentContext): Promise<AgentResult> {
-    return this.check(ctx);
-  }
-
-  /** A check changes nothing on the node, so there is nothing to undo. */
-  async stop(_ctx: AgentContext): Promise<AgentResult> {
-    return { state: "stopped" };
-  }
-
-  /**
-   * Always "stopped": a check holds no state, so "is it running here?" has no local answer; reporting a
-   * reachable service as "running" would make the check look active on every such node. The cluster
-   * starts the check where its group runs.
-   */
-  async probe(_ctx: AgentContext): Promise<AgentResult> {
-    return {
-      state: "stopped",
-      message: "a health check holds no state; it runs where the cluster starts it",
-    };
-  }
-
-  private async check(ctx: AgentContext): Promise<AgentResult> {
-    const parsed = parseTcpCheckParams(ctx.params);
-    if ("problems" in parsed)
-      return { state: "failed", message: `FLOATIP_E_PARAM: ${parsed.problems.join("; ")}` };
-    return checkTcp(parsed.params, ctx.signal);
+export class TcpCheckAgent extends HealthCheckAgent<TcpCheckParams> {
+  constructor() {
+    super({ parse: parseTcpCheckParams, validate: validateTcpCheckParams, check: checkTcp });
   }
 }
