@@ -23,7 +23,6 @@ void test(
     await cluster.startAll();
     await cluster.setup({
       name: "ocf-test",
-      addrs: { node1: bed.nodeAddr("node1"), node2: bed.nodeAddr("node2") },
       password: "ocf-secret",
     });
     await cluster.must("node1", [

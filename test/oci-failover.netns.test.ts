@@ -39,28 +39,8 @@ async function ociCluster(t: TestContext, latencyMs = 50): Promise<Bench> {
   }));
   await startResponders(bed, PORT);
   await cluster.startAll();
-  await cluster.setup({
-    name: "vip-failover-test",
-    addrs: { node1: bed.nodeAddr("node1"), node2: bed.nodeAddr("node2") },
-    password: "oci-secret",
-  });
-  await cluster.must("node1", [
-    "resource",
-    "create",
-    "Cluster_VIP",
-    "ocf:heartbeat:IPaddr2",
-    `ip=${VIP}`,
-    "cidr_netmask=24",
-    "op",
-    "monitor",
-    "interval=1s",
-  ]);
-  await cluster.waitForStatus(
-    "node1",
-    (s) => s.resources[0]?.runningOn.join() === "node1",
-    30_000,
-    "VIP on node1",
-  );
+  await cluster.setup({ name: "vip-failover-test", password: "oci-secret" });
+  await cluster.createVip({ vip: VIP, monitorInterval: "1s" });
   assert.equal(cloud.holderOf(VIP), "node1", "the cloud holds the VIP where the cluster runs it");
   return { bed, cloud, cluster };
 }

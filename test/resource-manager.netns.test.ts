@@ -70,24 +70,10 @@ async function webCluster(t: TestContext, extraMeta: string[] = []): Promise<Web
   await cluster.startAll();
   await cluster.setup({
     name: "web",
-    addrs: { node1: bed.nodeAddr("node1"), node2: bed.nodeAddr("node2") },
     password: "web-secret",
   });
-  const must = (args: string[]) => cluster.must("node1", args);
-  await must([
-    "resource",
-    "create",
-    "Cluster_VIP",
-    "ocf:heartbeat:IPaddr2",
-    `ip=${VIP}`,
-    "cidr_netmask=24",
-    "op",
-    "monitor",
-    "interval=1s",
-    "--group",
-    "web",
-  ]);
-  await must([
+  await cluster.createVip({ vip: VIP, monitorInterval: "1s", extra: ["--group", "web"] });
+  await cluster.must("node1", [
     "resource",
     "create",
     "Web_Check",

@@ -20,29 +20,8 @@ async function seedCluster(
   });
   await startResponders(bed, PORT);
   await cluster.startAll();
-  await cluster.setup({
-    name: "vip-failover-test",
-    addrs: { node1: bed.nodeAddr("node1"), node2: bed.nodeAddr("node2") },
-    password: "hacluster-secret",
-    extra: setupArgs,
-  });
-  await cluster.must("node1", [
-    "resource",
-    "create",
-    "Cluster_VIP",
-    "ocf:heartbeat:IPaddr2",
-    `ip=${VIP}`,
-    "cidr_netmask=24",
-    "op",
-    "monitor",
-    "interval=10s",
-  ]);
-  await cluster.waitForStatus(
-    "node1",
-    (s) => s.resources[0]?.runningOn.join() === "node1",
-    10_000,
-    "Cluster_VIP started on node1",
-  );
+  await cluster.setup({ name: "vip-failover-test", password: "hacluster-secret", extra: setupArgs });
+  await cluster.createVip({ vip: VIP, monitorInterval: "10s" });
   return { bed, cluster };
 }
 

@@ -8,6 +8,7 @@ import type { StatusSnapshot } from "../../src/api/status-types.ts";
 /** What the harness needs from a test bed: run processes inside a node's namespace. */
 export interface BedLike {
   nodeNs(node: string): string;
+  nodeAddr(node: string): string;
   spawnIn(ns: string, cmd: string, args: string[], opts?: { env?: NodeJS.ProcessEnv }): ChildProcess;
 }
 
@@ -133,16 +134,11 @@ export class FloatipCluster {
     );
   }
 
-  /** Sets the admin password, authorises node1 to all nodes and creates the cluster (seed steps 7-9). */
-  async setup(options: {
-    name: string;
-    addrs: Record<string, string>;
-    password: string;
-    extra?: string[];
-  }): Promise<void> {
+  /** Sets the admin password, authorises the first node to all nodes and creates the cluster (seed steps 7-9). */
+  async setup(options: { name: string; password: string; extra?: string[] }): Promise<void> {
     for (const n of this.nodes) await this.must(n, ["passwd", "--stdin"], `${options.password}\n`);
     const first = this.nodes[0] ?? "";
-    const nodeArgs = this.nodes.flatMap((n) => [n, `addr=${options.addrs[n] ?? ""}`]);
+    const nodeArgs = this.nodes.flatMap((n) => [n, `addr=${this.bed.nodeAddr(n)}`]);
     await this.must(first, ["cluster", "auth", ...nodeArgs, "-u", "hacluster", "-p", options.password]);
     await this.must(first, [
       "cluster",
@@ -153,6 +149,37 @@ export class FloatipCluster {
       ...nodeArgs,
       ...(options.extra ?? []),
     ]);
+  }
+
+  /**
+   * The seed's `resource create Cluster_VIP ocf:heartbeat:IPaddr2 ip=... cidr_netmask=24 op monitor
+   * interval=...` (plus `extra` words), run on the first node; resolves once it runs there.
+   */
+  async createVip(options: {
+    vip: string;
+    monitorInterval: string;
+    extra?: string[];
+    timeoutMs?: number;
+  }): Promise<void> {
+    const first = this.nodes[0] ?? "";
+    await this.must(first, [
+      "resource",
+      "create",
+      "Cluster_VIP",
+      "ocf:heartbeat:IPaddr2",
+      `ip=${options.vip}`,
+      "cidr_netmask=24",
+      "op",
+      "monitor",
+      `interval=${options.monitorInterval}`,
+      ...(options.extra ?? []),
+    ]);
+    await this.waitForStatus(
+      first,
+      (s) => s.resources.find((r) => r.id === "Cluster_VIP")?.runningOn.join() === first,
+      options.timeoutMs ?? 30_000,
+      `Cluster_VIP started on ${first}`,
+    );
   }
 
   async destroy(): Promise<void> {
