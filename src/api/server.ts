@@ -1,5 +1,6 @@
 import { chmodSync, mkdirSync, rmSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createTlsServer } from "node:https";
 import { dirname } from "node:path";
 import type { z } from "zod";
 import type { Logger } from "../observability/logger.ts";
@@ -48,8 +49,12 @@ export class AdminServer {
     this.servers.push(server);
   }
 
-  async listenTcp(host: string, port: number): Promise<number> {
-    const server = createServer((req, res) => void this.dispatch(req, res, "remote"));
+  /** The TCP listener speaks TLS only: tokens and, at setup, the cluster key travel over it. */
+  async listenTcp(host: string, port: number, tls: { key: Buffer; cert: Buffer }): Promise<number> {
+    const server = createTlsServer(
+      { key: tls.key, cert: tls.cert, minVersion: "TLSv1.2" },
+      (req, res) => void this.dispatch(req, res, "remote"),
+    );
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(port, host, () => resolve());

@@ -1,7 +1,7 @@
 import { lookup } from "node:dns/promises";
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { callApi } from "../api/client.ts";
+import { callApi, callApiWithPeer } from "../api/client.ts";
 import {
   ApiError,
   authRequestSchema,
@@ -59,14 +59,19 @@ export function registerAdminRoutes(daemon: Daemon): void {
       for (const n of nodes) {
         try {
           const addr = n.addr ?? (await resolveNode(n.name));
-          const answer = await callApi<{ token: string }>(
+          const answer = await callApiWithPeer<{ token: string }>(
             { host: addr, port },
             "POST",
             "/remote/auth",
             { username, password },
             10_000,
           );
-          daemon.auth.rememberHost(n.name, { addr, port, token: answer.token });
+          daemon.auth.rememberHost(n.name, {
+            addr,
+            port,
+            token: answer.body.token,
+            ...(answer.fingerprint ? { fingerprint: answer.fingerprint } : {}),
+          });
           results.push({ node: n.name, ok: true, message: "Authorized" });
         } catch (error) {
           results.push({ node: n.name, ok: false, message: (error as Error).message });
@@ -270,8 +275,16 @@ export function registerAdminRoutes(daemon: Daemon): void {
     scope: "remote",
     schema: remoteSetupSchema.extend({
       knownHosts: z
-        .record(z.string(), z.object({ addr: z.string(), port: z.number().int(), token: z.string() }))
-        .default({}),
+        .record(
+          z.string(),
+          z.object({
+            addr: z.string(),
+            port: z.number().int(),
+            token: z.string(),
+            fingerprint: z.string().optional(),
+          }),
+        )
+        .default(() => ({})),
     }),
     handle: async (req) => {
       daemon.install(req.config, Buffer.from(req.key, "base64"), req.force);
@@ -344,7 +357,10 @@ async function forEachTarget(
   return { results };
 }
 
-function endpointOf(daemon: Daemon, node: string): { host: string; port: number; token: string } {
+function endpointOf(
+  daemon: Daemon,
+  node: string,
+): { host: string; port: number; token: string; fingerprint?: string } {
   const host = daemon.auth.knownHost(node);
   if (!host) {
     throw new ApiError(
@@ -352,7 +368,12 @@ function endpointOf(daemon: Daemon, node: string): { host: string; port: number;
       `${node}: not authorized; run 'floatip cluster auth ${node}' first`,
     );
   }
-  return { host: host.addr, port: host.port, token: host.token };
+  return {
+    host: host.addr,
+    port: host.port,
+    token: host.token,
+    ...(host.fingerprint ? { fingerprint: host.fingerprint } : {}),
+  };
 }
 
 function requireConfig(daemon: Daemon): ClusterConfig {

@@ -8,7 +8,12 @@ const passwdSchema = z.record(z.string(), z.object({ salt: z.string(), hash: z.s
 const issuedSchema = z.array(z.string());
 const knownHostsSchema = z.record(
   z.string(),
-  z.object({ addr: z.string(), port: z.number().int(), token: z.string() }),
+  z.object({
+    addr: z.string(),
+    port: z.number().int(),
+    token: z.string(),
+    fingerprint: z.string().optional(),
+  }),
 );
 
 export type KnownHost = z.infer<typeof knownHostsSchema>[string];

@@ -6,6 +6,7 @@ import { createClusterKey, readClusterKey } from "../config/cluster-key.ts";
 import type { ClusterConfig } from "../config/schema.ts";
 import { ConfigStore, writeFileAtomic } from "../config/store.ts";
 import { AdminServer } from "../api/server.ts";
+import { loadOrCreateTlsIdentity } from "../api/tls-identity.ts";
 import type { StatusSnapshot } from "../api/status-types.ts";
 import { ClusterNode, peersOf } from "../coordinator/cluster-node.ts";
 import { LocalExecutor } from "../coordinator/local-executor.ts";
@@ -73,7 +74,9 @@ export class Daemon {
 
   async start(): Promise<void> {
     await this.api.listenUnix(this.options.socketPath);
-    await this.api.listenTcp(this.options.adminHost, this.options.adminPort);
+    const tls = await loadOrCreateTlsIdentity(this.options.stateDir, this.options.nodeName ?? "floatip");
+    await this.api.listenTcp(this.options.adminHost, this.options.adminPort, tls);
+    this.options.logger.info({ fingerprint: tls.fingerprint }, "admin API certificate");
     const config = this.loadConfig();
     if (config && existsSync(this.startedMarker)) await this.startCluster();
   }
