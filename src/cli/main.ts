@@ -6,6 +6,7 @@ import { formatStatus } from "./status-format.ts";
 import { daemonStatusLines } from "./daemon-status.ts";
 import { readPassword } from "./password-prompt.ts";
 import { registerOciCommands } from "./oci-command.ts";
+import { registerOciMoveCommand } from "./oci-move-command.ts";
 import { registerAgentCommands } from "./agent-commands.ts";
 import { registerResourceManagerCommands } from "./resource-manager-commands.ts";
 
@@ -315,6 +316,7 @@ export function buildProgram(): Command {
   registerOciCommands(program, socketOf);
   registerAgentCommands(resource, wantsJson);
   registerResourceManagerCommands(program, socketOf);
+  registerOciMoveCommand(program.commands.find((c) => c.name() === "oci")!);
 
   return program;
 }
