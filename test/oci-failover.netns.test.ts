@@ -62,8 +62,9 @@ async function failoverUnder(
   t: TestContext,
   faults: Record<string, unknown>,
   timeoutMs: number,
-): Promise<void> {
-  const { bed, cloud, cluster } = await ociCluster(t);
+): Promise<Bench> {
+  const bench = await ociCluster(t);
+  const { bed, cloud, cluster } = bench;
   const probe = await startProbe(bed, VIP, PORT);
   await sleep(300);
   await cloud.faults(faults);
@@ -82,13 +83,32 @@ async function failoverUnder(
   const status = await cluster.status("node2");
   assert.equal(status.resources[0]?.failedOn.length, 0);
   t.diagnostic(`client outage ${report.longestOutageMs} ms`);
+  return bench;
 }
 
 void test(
-  "node loss moves the VIP in the cloud and the client in another subnet recovers",
+  "node loss moves the VIP in the cloud, the client in another subnet recovers, and the failover is recorded with its phases",
   { skip: !isRoot, timeout: 120_000 },
   async (t) => {
-    await failoverUnder(t, {}, 20_000);
+    const { cluster } = await failoverUnder(t, {}, 20_000);
+    const lines = (await cluster.must("node2", ["--json", "events", "--type", "failover,cloud-call"]))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { type: string; data: Record<string, unknown> });
+    const failover = lines.find((e) => e.type === "failover");
+    assert.ok(failover, "a failover event on the coordinator");
+    assert.equal(failover.data["from"], "node1");
+    assert.equal(failover.data["to"], "node2");
+    for (const phase of ["detectMs", "decideMs", "startMs", "totalMs"]) {
+      assert.equal(typeof failover.data[phase], "number", phase);
+    }
+    assert.ok((failover.data["detectMs"] as number) >= 900, "detection takes about the token (1 s)");
+    const move = lines.find(
+      (e) => e.type === "cloud-call" && String(e.data["op"]).toLowerCase() === "updateprivateip",
+    );
+    assert.ok(move, "the cloud move is an event");
+    assert.match(String(move.data["opcRequestId"]), /.+/, "with its opc-request-id");
+    t.diagnostic(`failover phases: ${JSON.stringify(failover.data)}`);
   },
 );
 

@@ -29,12 +29,18 @@ type AnyRoute = Route<any>;
  */
 export class AdminServer {
   private readonly routes = new Map<string, AnyRoute>();
+  private readonly streams = new Map<string, StreamRoute>();
   private readonly servers: Server[] = [];
 
   constructor(private readonly deps: { logger: Logger; verifyToken(token: string): boolean }) {}
 
   add<S extends z.ZodType>(route: Route<S>): void {
     this.routes.set(`${route.method} ${route.path}`, route);
+  }
+
+  /** A long-lived GET answered as a stream (server-sent events), with the same scopes and auth as routes. */
+  addStream(route: StreamRoute): void {
+    this.streams.set(route.path, route);
   }
 
   async listenUnix(path: string): Promise<void> {
@@ -77,9 +83,29 @@ export class AdminServer {
     this.servers.length = 0;
   }
 
+  private authorize(scope: "local" | "remote" | "public", listener: Listener, req: IncomingMessage): void {
+    if (listener !== "remote") return;
+    if (scope === "local") {
+      throw new ApiError("FLOATIP_E_API_LOCAL_ONLY", "this call is only allowed on the local socket", 403);
+    }
+    if (scope === "remote" && !this.deps.verifyToken(bearerToken(req))) {
+      throw new ApiError(
+        "FLOATIP_E_NOT_AUTHORIZED",
+        "not authorized; run 'floatip cluster auth' for this node first",
+        401,
+      );
+    }
+  }
+
   private async dispatch(req: IncomingMessage, res: ServerResponse, listener: Listener): Promise<void> {
     try {
       const url = new URL(req.url ?? "/", "http://floatip");
+      const stream = req.method === "GET" ? this.streams.get(url.pathname) : undefined;
+      if (stream) {
+        this.authorize(stream.scope, listener, req);
+        stream.open(url, res);
+        return;
+      }
       const route = this.routes.get(`${req.method ?? "GET"} ${url.pathname}`);
       if (!route)
         throw new ApiError(
@@ -87,22 +113,7 @@ export class AdminServer {
           `no such admin call: ${req.method} ${url.pathname}`,
           404,
         );
-      if (listener === "remote") {
-        if (route.scope === "local") {
-          throw new ApiError(
-            "FLOATIP_E_API_LOCAL_ONLY",
-            "this call is only allowed on the local socket",
-            403,
-          );
-        }
-        if (route.scope === "remote" && !this.deps.verifyToken(bearerToken(req))) {
-          throw new ApiError(
-            "FLOATIP_E_NOT_AUTHORIZED",
-            "not authorized; run 'floatip cluster auth' for this node first",
-            401,
-          );
-        }
-      }
+      this.authorize(route.scope, listener, req);
       const raw = req.method === "POST" ? await readBody(req) : "{}";
       let json: unknown;
       try {
@@ -139,6 +150,13 @@ export class AdminServer {
       });
     }
   }
+}
+
+export interface StreamRoute {
+  path: string;
+  scope: "local" | "remote";
+  /** Writes the stream to `res` until the client goes away. */
+  open(url: URL, res: ServerResponse): void;
 }
 
 function bearerToken(req: IncomingMessage): string {

@@ -29,6 +29,12 @@ export async function runDaemon(opts: {
     logger,
     localAddress,
     env: process.env,
+    onCall: (call) =>
+      daemon.events.record({
+        type: "cloud-call",
+        summary: `${call.op} ${call.status ?? "no answer"} in ${call.latencyMs} ms${call.opcRequestId ? ` (opc-request-id ${call.opcRequestId})` : ""}`,
+        data: { ...call },
+      }),
   });
   const daemon = new Daemon({
     stateDir: opts.stateDir,

@@ -8,6 +8,7 @@ import { readPassword } from "./password-prompt.ts";
 import { registerOciCommands } from "./oci-command.ts";
 import { registerOciMoveCommand } from "./oci-move-command.ts";
 import { registerAgentCommands } from "./agent-commands.ts";
+import { registerEventsCommand } from "./events-command.ts";
 import { registerResourceManagerCommands } from "./resource-manager-commands.ts";
 
 const DEFAULT_SOCKET = "/run/floatip/floatip.sock";
@@ -315,6 +316,7 @@ export function buildProgram(): Command {
 
   registerOciCommands(program, socketOf);
   registerAgentCommands(resource, wantsJson);
+  registerEventsCommand(program, socketOf);
   registerResourceManagerCommands(program, socketOf);
   registerOciMoveCommand(program.commands.find((c) => c.name() === "oci")!);
 

@@ -7,6 +7,8 @@ import type { Logger } from "../observability/logger.ts";
 import { decide } from "../policy/decide.ts";
 import type { NodeStatus, PolicyDecision } from "../policy/types.ts";
 import { isQuorate } from "../quorum/votequorum.ts";
+import type { EventLog } from "../observability/event-log.ts";
+import { FailoverTracker } from "./failover-tracker.ts";
 import type { LocalExecutor } from "./local-executor.ts";
 import { decodeReport, encodeReport, type NodeReport } from "./node-report.ts";
 
@@ -17,6 +19,8 @@ export interface ClusterNodeDeps {
   executor: LocalExecutor;
   clock: Clock;
   logger: Logger;
+  /** Where membership changes, decisions and measured failovers are recorded. */
+  events?: EventLog;
   /** Persists a newer configuration received from a peer; returns false when it was not newer. */
   adoptConfig(config: ClusterConfig): boolean;
 }
@@ -55,6 +59,7 @@ export class ClusterNode extends EventEmitter {
   private restartGraceMs: number | null = null;
   /** Nodes that announced a restart: until when their resources stay put although they are silent. */
   private readonly expectedBack = new Map<string, number>();
+  private readonly failovers = new FailoverTracker();
   private decision: PolicyDecision | null = null;
   private lastDcSection: NodeReport["dc"] | null = null;
   private publishScheduled = false;
@@ -84,6 +89,11 @@ export class ClusterNode extends EventEmitter {
     this.deps.membership.updatePeers(peersOf(config, this.deps.selfName));
     this.deps.executor.setResources(config.resources);
     this.emit("config", config);
+    this.deps.events?.record({
+      type: "config",
+      summary: `configuration epoch ${config.epoch}`,
+      data: { epoch: config.epoch },
+    });
     this.refresh();
   }
 
@@ -169,6 +179,11 @@ export class ClusterNode extends EventEmitter {
           until - this.deps.clock.now() + 1,
         );
       } else {
+        const running = Object.entries(this.reports.get(name)?.report.resources ?? {})
+          .filter(([, r]) => r.state === "running")
+          .map(([id]) => id);
+        const lastHeard = this.deps.membership.stats().peers[id] ?? this.deps.clock.now();
+        this.failovers.nodeLost(name, running, lastHeard, this.deps.clock.now());
         this.reports.delete(name);
       }
     }
@@ -183,6 +198,24 @@ export class ClusterNode extends EventEmitter {
       "membership changed",
     );
     this.emit("membership", { online: [...names] });
+    const label = (ids: number[]) => ids.map((id) => this.nameOf(id) ?? String(id));
+    const changes = [
+      ...label(view.joined).map((n) => `${n} joined`),
+      ...label(view.lost).map((n) => `${n} lost`),
+      ...label(view.restarted).map((n) => `${n} restarted`),
+    ];
+    if (changes.length > 0) {
+      this.deps.events?.record({
+        type: "membership",
+        summary: changes.join(", "),
+        data: {
+          online: [...names],
+          joined: label(view.joined),
+          lost: label(view.lost),
+          restarted: label(view.restarted),
+        },
+      });
+    }
     this.refresh();
   }
 
@@ -206,6 +239,11 @@ export class ClusterNode extends EventEmitter {
     const previous = this.reports.get(name);
     this.reports.set(name, { incarnation, report, statusKey });
     const statusChanged = previous?.statusKey !== statusKey || previous.incarnation !== incarnation;
+    for (const [rid, r] of Object.entries(report.resources)) {
+      if (r.state === "failed" && previous?.report.resources[rid]?.state !== "failed") {
+        this.failovers.resourceFailed(rid, name, this.deps.clock.now());
+      }
+    }
 
     if (dc && name === this.dcName()) {
       this.lastDcSection = dc;
@@ -250,7 +288,16 @@ export class ClusterNode extends EventEmitter {
     this.decision = decision;
     if (changed && decision.actions.length > 0) {
       this.deps.logger.info({ actions: decision.actions, notes: decision.notes }, "coordinator decision");
+      this.deps.events?.record({
+        type: "decision",
+        summary: decision.actions.map((a) => `${a.op} ${a.resource} on ${a.node}`).join(", "),
+        data: { actions: decision.actions, notes: decision.notes },
+      });
     }
+    for (const a of decision.actions) {
+      if (a.op === "start") this.failovers.startRequested(a.resource, a.node, this.deps.clock.now());
+    }
+    this.recordFailovers();
     this.lastDcSection = {
       quorate: this.quorate(),
       online,
@@ -258,6 +305,21 @@ export class ClusterNode extends EventEmitter {
       notes: decision.notes,
     };
     this.deps.executor.apply(decision.actions.filter((a) => a.node === this.deps.selfName));
+  }
+
+  /** Failovers whose resource now runs on its new node become events (on the coordinator only). */
+  private recordFailovers(): void {
+    const reports: Record<string, NodeReport> = {};
+    for (const [name, r] of this.reports) reports[name] = r.report;
+    reports[this.deps.selfName] = this.ownReport(false);
+    for (const f of this.failovers.observe(reports, this.deps.clock.now())) {
+      this.deps.logger.info(f, "failover complete");
+      this.deps.events?.record({
+        type: "failover",
+        summary: `${f.resource} moved from ${f.from} to ${f.to} in ${f.totalMs} ms (detect ${f.detectMs}, decide ${f.decideMs}, start ${f.startMs})`,
+        data: { ...f },
+      });
+    }
   }
 
   private schedulePublish(): void {

@@ -28,9 +28,21 @@ interface Entry {
   recheckTimer: TimerHandle | null;
 }
 
+export interface ActionRecord {
+  resource: string;
+  op: "start" | "stop" | "monitor";
+  /** The state the resource is in afterwards. */
+  state: ResourceReport["state"];
+  durationMs: number;
+  message?: string;
+  failCount: number;
+}
+
 export interface ExecutorEvents {
   /** Called whenever a resource's reported state changes, so the node can gossip at once. */
   onChange(): void;
+  /** A start or stop finished, or a monitor found a failure; for the event log and metrics. */
+  onAction?(record: ActionRecord): void;
 }
 
 /**
@@ -184,6 +196,7 @@ export class LocalExecutor {
   private runOp(entry: Entry, op: "start" | "stop"): Promise<void> {
     return this.exclusive(entry, async () => {
       this.deps.logger.info({ resource: entry.config.id, op }, `${op} ${entry.config.id}`);
+      const started = this.deps.clock.now();
       const result = await this.call(entry, op);
       if (op === "start") {
         if (result.state === "running") {
@@ -205,14 +218,31 @@ export class LocalExecutor {
         // A failed stop leaves the resource in an unknown state; Pacemaker would fence here.
         this.recordFailure(entry, result, INFINITY_FAILCOUNT);
       }
+      this.reportAction(entry, op, this.deps.clock.now() - started);
       this.scheduleMonitor(entry);
+    });
+  }
+
+  private reportAction(entry: Entry, op: ActionRecord["op"], durationMs: number): void {
+    this.deps.events.onAction?.({
+      resource: entry.config.id,
+      op,
+      state: entry.state,
+      durationMs,
+      failCount: entry.failCount,
+      ...(entry.message !== undefined ? { message: entry.message } : {}),
     });
   }
 
   private async runMonitor(entry: Entry): Promise<void> {
     await this.exclusive(entry, async () => {
       if (entry.state !== "running") return;
+      const started = this.deps.clock.now();
       const result = await this.call(entry, "monitor");
+      if (result.state !== "running" && result.state !== "unknown") {
+        // Only failures are worth an event; a healthy monitor every few seconds is not news.
+        queueMicrotask(() => this.reportAction(entry, "monitor", this.deps.clock.now() - started));
+      }
       if (result.state === "running" || result.state === "unknown") {
         // "unknown" (a cloud error) is never a failure by itself.
         if (result.message !== entry.message) this.setState(entry, "running", result.message);

@@ -21,6 +21,7 @@ import { clusterConfigSchema, type ClusterConfig } from "../config/schema.ts";
 import { IPADDR2_TYPE, unsupportedTypeMessage, validateResourceParams } from "./agent-registry.ts";
 import { detectCloud } from "./cloud.ts";
 import { registerResourceRoutes } from "./resource-routes.ts";
+import { registerEventRoutes } from "./event-routes.ts";
 import type { Daemon } from "./daemon.ts";
 
 const empty = z.object({});
@@ -317,6 +318,7 @@ export function registerAdminRoutes(daemon: Daemon): void {
   });
 
   registerResourceRoutes(daemon);
+  registerEventRoutes(daemon);
 }
 
 async function forEachTarget(

@@ -4,6 +4,7 @@ import type { ResourceAgent } from "../agents/agent.ts";
 import { IpAddressAgent } from "../agents/ip-address.ts";
 import { OciVipAgent } from "../agents/oci-vip.ts";
 import type { Clock } from "../clock/clock.ts";
+import type { OciCallRecord } from "../cloud/oci/client.ts";
 import { createOciRuntime, type OciRuntime } from "../cloud/oci/oci-runtime.ts";
 import { OCI_SETTINGS_ENV, settingsFromEnv } from "../cloud/oci/settings.ts";
 import type { Logger } from "../observability/logger.ts";
@@ -40,6 +41,7 @@ export class OciAgentProvider {
       logger: Logger;
       localAddress: IpAddressAgent;
       env: Readonly<Record<string, string | undefined>>;
+      onCall?: (call: OciCallRecord) => void;
     },
   ) {}
 
@@ -53,6 +55,7 @@ export class OciAgentProvider {
     this.runtime = createOciRuntime(settings, {
       clock: this.deps.clock,
       logger: this.deps.logger.child({ component: "oci" }),
+      ...(this.deps.onCall ? { onCall: this.deps.onCall } : {}),
     });
     this.agent = new OciVipAgent({
       mover: this.runtime.mover,

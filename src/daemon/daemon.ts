@@ -12,6 +12,7 @@ import { ClusterNode, peersOf } from "../coordinator/cluster-node.ts";
 import { LocalExecutor } from "../coordinator/local-executor.ts";
 import { Membership } from "../membership/membership.ts";
 import { UdpTransport } from "../membership/udp-transport.ts";
+import { EventLog } from "../observability/event-log.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { AgentFactory } from "./agent-registry.ts";
 import { AuthStore } from "./auth-store.ts";
@@ -53,6 +54,8 @@ export class Daemon {
   readonly store: ConfigStore;
   readonly auth: AuthStore;
   readonly api: AdminServer;
+  /** This node's recent events: membership, decisions, actions, cloud calls, measured failovers. */
+  readonly events: EventLog;
   private cluster: RunningCluster | null = null;
   private readonly startedAt = new Date();
   private transition: Promise<void> = Promise.resolve();
@@ -62,6 +65,10 @@ export class Daemon {
     this.store = ConfigStore.open(options.configPath);
     this.auth = new AuthStore(options.stateDir, () => options.clock.now());
     this.api = new AdminServer({ logger: options.logger, verifyToken: (t) => this.auth.verifyToken(t) });
+    this.events = new EventLog({
+      node: () => this.cluster?.selfName ?? options.nodeName ?? "local",
+      now: () => Date.now(),
+    });
   }
 
   get keyPath(): string {
@@ -147,7 +154,15 @@ export class Daemon {
         resolveAgent: (resource) => this.options.agents.agentFor(resource, node?.currentConfig ?? config),
         clock,
         logger: logger.child({ component: "executor" }),
-        events: { onChange: () => node?.refresh() },
+        events: {
+          onChange: () => node?.refresh(),
+          onAction: (a) =>
+            this.events.record({
+              type: a.op === "monitor" ? "resource" : "action",
+              summary: `${a.op} ${a.resource}: ${a.state}${a.message ? ` (${a.message})` : ""} in ${a.durationMs} ms`,
+              data: { ...a },
+            }),
+        },
       });
       node = new ClusterNode({
         selfName: self.name,
@@ -157,6 +172,7 @@ export class Daemon {
         clock,
         logger: logger.child({ component: "coordinator" }),
         adoptConfig: (remote) => this.store.adopt(remote),
+        events: this.events,
       });
       const addressEvents = await this.watchAddresses(executor);
       this.cluster = { node, membership, executor, transport, addressEvents, selfName: self.name };

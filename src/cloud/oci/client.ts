@@ -32,6 +32,17 @@ export interface OciSdkApiOptions {
   clock: Clock;
   logger: Logger;
   random?: () => number;
+  /** Every API attempt, answered or not: for the event log and metrics. */
+  onCall?: (call: OciCallRecord) => void;
+}
+
+export interface OciCallRecord {
+  op: string;
+  method: string;
+  /** HTTP status, or null when no answer came (timeout, network error). */
+  status: number | null;
+  latencyMs: number;
+  opcRequestId?: string;
 }
 
 interface SdkClients {
@@ -300,9 +311,15 @@ export class OciSdkApi implements OciApi {
       null,
       httpOptions,
     );
-    const httpClient = new ObservingHttpClient(fetchClient, this.#logger, this.#options.clock, (sample) => {
-      this.#serverClock = sample;
-    });
+    const httpClient = new ObservingHttpClient(
+      fetchClient,
+      this.#logger,
+      this.#options.clock,
+      (sample) => {
+        this.#serverClock = sample;
+      },
+      this.#options.onCall,
+    );
     const configuration: common.ClientConfiguration = {
       retryConfiguration: { terminationStrategy: new common.MaxAttemptsTerminationStrategy(1) },
       circuitBreaker: new common.CircuitBreaker({ disableClientCircuitBreaker: true }),
@@ -427,6 +444,7 @@ class ObservingHttpClient implements common.HttpClient {
     private readonly logger: Logger,
     private readonly clock: Clock,
     private readonly onServerClock: (sample: ServerClockSample) => void,
+    private readonly onCall: ((call: OciCallRecord) => void) | undefined,
   ) {}
 
   async send(
@@ -464,8 +482,13 @@ class ObservingHttpClient implements common.HttpClient {
       };
       if (response.ok) this.logger.debug(line, "OCI call");
       else this.logger.warn(line, "OCI call failed");
+      this.onCall?.({
+        ...line,
+        ...(line.opcRequestId === undefined ? {} : { opcRequestId: line.opcRequestId }),
+      });
       return response;
     } catch (error) {
+      this.onCall?.({ op, method: request.method, status: null, latencyMs: this.clock.now() - started });
       this.logger.warn(
         { op, method: request.method, latencyMs: this.clock.now() - started, err: describeError(error) },
         "OCI call got no answer",

@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { Clock } from "../../clock/clock.ts";
-import { OciSdkApi } from "./client.ts";
+import { OciSdkApi, type OciCallRecord } from "./client.ts";
 import { cachedLocalInstance, type LocalInstance } from "./discovery.ts";
 import { MetadataClient } from "./metadata.ts";
 import { PrivateIpMover } from "./private-ip-mover.ts";
@@ -18,7 +18,7 @@ export interface OciRuntime {
 
 export function createOciRuntime(
   settings: OciSettings,
-  options: { clock: Clock; logger: Logger },
+  options: { clock: Clock; logger: Logger; onCall?: (call: OciCallRecord) => void },
 ): OciRuntime {
   const { clock, logger } = options;
   const metadata = new MetadataClient({
@@ -31,6 +31,7 @@ export function createOciRuntime(
     clock,
     logger,
     region: async (signal) => (await metadata.instance(signal)).region,
+    ...(options.onCall ? { onCall: options.onCall } : {}),
   });
   const localInstance = cachedLocalInstance(metadata, api);
   const mover = new PrivateIpMover({
