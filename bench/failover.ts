@@ -70,6 +70,12 @@ interface RunResult {
   cloudMs?: number;
   /** Cloud move applied -> the client is answered again (outage minus link-down-to-move). */
   backMs?: number;
+  /** Detection -> the survivor's first request to the emulator (metadata included): process start-up. */
+  firstCallMs?: number;
+  /** Core API calls (each answered after the set latency) from detection until the move was applied. */
+  apiCallsToMove?: number;
+  /** Requests of any kind (metadata, federation, Core API) from detection until the move was applied. */
+  requestsToMove?: number;
   lastResponder?: string | null;
   cloudMoves?: number;
   answeredByTwo?: number;
@@ -321,6 +327,8 @@ async function oneRun(system: System, run: number): Promise<RunResult> {
     const move = cloud.movesOf(VIP).find((a) => a.at >= downAt && a.node === survivor);
     const detectAt = deployment.detectedAt(survivor, downAt);
     const outageMs = report.longestOutageMs;
+    const calls =
+      detectAt === undefined || move === undefined ? undefined : await callsBetween(cloud, detectAt, move.at);
     const moveMs = move === undefined ? undefined : move.at - downAt;
     return {
       system,
@@ -330,6 +338,7 @@ async function oneRun(system: System, run: number): Promise<RunResult> {
       ...(detectAt === undefined ? {} : { detectMs: detectAt - downAt }),
       ...(detectAt === undefined || move === undefined ? {} : { cloudMs: move.at - detectAt }),
       ...(moveMs === undefined ? {} : { backMs: round(outageMs - moveMs) }),
+      ...(calls ?? {}),
       lastResponder: report.lastResponder,
       cloudMoves: cloud.movesOf(VIP).filter((a) => a.at >= downAt).length,
       answeredByTwo: report.answeredByTwo,
@@ -340,6 +349,24 @@ async function oneRun(system: System, run: number): Promise<RunResult> {
     await cleanup();
     currentCleanup = undefined;
   }
+}
+
+/** The survivor's requests between detection and the move, from the emulator's request log. */
+async function callsBetween(
+  cloud: EmulatedCloud,
+  from: number,
+  to: number,
+): Promise<Pick<RunResult, "firstCallMs" | "apiCallsToMove" | "requestsToMove">> {
+  const state = (await cloud.state()) as { requestLog?: { time: number; ms: number; path: string }[] };
+  // Only the survivor reaches the emulator after the holder's link went down; `time` is when it answered.
+  const log = (state.requestLog ?? []).map((e) => ({ ...e, start: e.time - e.ms }));
+  const window = log.filter((e) => e.start >= from && e.start <= to);
+  const first = window[0];
+  return {
+    ...(first === undefined ? {} : { firstCallMs: round(first.start - from) }),
+    apiCallsToMove: window.filter((e) => e.path.startsWith("/20160918/")).length,
+    requestsToMove: window.length,
+  };
 }
 
 function round(ms: number): number {
@@ -365,8 +392,9 @@ function summarise(results: RunResult[]) {
   return systems.map((system) => {
     const mine = results.filter((r) => r.system === system);
     const ok = mine.filter((r) => r.ok);
-    const pick = (key: "outageMs" | "detectMs" | "cloudMs" | "backMs"): Stats | undefined =>
-      stats(ok.map((r) => r[key]).filter((x): x is number => typeof x === "number"));
+    const pick = (
+      key: "outageMs" | "detectMs" | "cloudMs" | "backMs" | "firstCallMs" | "apiCallsToMove",
+    ): Stats | undefined => stats(ok.map((r) => r[key]).filter((x): x is number => typeof x === "number"));
     return {
       system,
       runs: mine.length,
@@ -376,6 +404,8 @@ function summarise(results: RunResult[]) {
       detect: pick("detectMs"),
       cloud: pick("cloudMs"),
       back: pick("backMs"),
+      firstCall: pick("firstCallMs"),
+      apiCalls: pick("apiCallsToMove"),
     };
   });
 }
@@ -384,7 +414,19 @@ function table(summary: ReturnType<typeof summarise>): string {
   const floatipMedian = summary.find((s) => s.system === "floatip")?.outage?.median;
   const fmt = (s: Stats | undefined): string => (s === undefined ? "-" : String(s.median));
   const rows = [
-    ["system", "runs ok", "outage min", "median", "max", "x floatip", "detect", "cloud", "back"],
+    [
+      "system",
+      "runs ok",
+      "outage min",
+      "median",
+      "max",
+      "x floatip",
+      "detect",
+      "cloud",
+      "(1st call",
+      "API calls)",
+      "back",
+    ],
     ...summary.map((s) => [
       s.system,
       `${s.ok}/${s.runs}`,
@@ -394,6 +436,8 @@ function table(summary: ReturnType<typeof summarise>): string {
       s.outage && floatipMedian ? (s.outage.median / floatipMedian).toFixed(2) : "-",
       fmt(s.detect),
       fmt(s.cloud),
+      fmt(s.firstCall),
+      fmt(s.apiCalls),
       fmt(s.back),
     ]),
   ];
@@ -423,7 +467,7 @@ async function main(): Promise<void> {
       results.push(r);
       log(
         r.ok
-          ? `  ${system} run ${run}: outage ${r.outageMs} ms (detect ${r.detectMs ?? "?"}, cloud ${r.cloudMs ?? "?"}, back ${r.backMs ?? "?"}) [${Date.now() - t} ms]`
+          ? `  ${system} run ${run}: outage ${r.outageMs} ms (detect ${r.detectMs ?? "?"}, cloud ${r.cloudMs ?? "?"}, back ${r.backMs ?? "?"}; 1st call ${r.firstCallMs ?? "?"}, ${r.apiCallsToMove ?? "?"} API calls) [${Date.now() - t} ms]`
           : `  ${system} run ${run}: FAILED ${r.error}`,
       );
     }
@@ -464,7 +508,9 @@ function markdown(
     "",
     "All times in ms (medians in the phase columns). detect: link down -> the survivor decided",
     "(floatip: membership change; seed: corosync-timed membership; keepalived: notify_master start).",
-    "cloud: detect -> the emulated cloud applied the move (CLI start-up included for the baselines).",
+    "cloud: detect -> the emulated cloud applied the move (CLI start-up included for the baselines);",
+    "of it, 1st call: detect -> the survivor's first request to the emulator (metadata included), and",
+    "API calls: Core API calls made until the move, each answered after the set latency.",
     "back: outage minus (link down -> move applied): routing and local address after the move.",
     "",
     text,
