@@ -154,7 +154,7 @@ export class AdminServer {
 
 export interface StreamRoute {
   path: string;
-  scope: "local" | "remote";
+  scope: "local" | "remote" | "public";
   /** Writes the stream to `res` until the client goes away. */
   open(url: URL, res: ServerResponse): void;
 }
