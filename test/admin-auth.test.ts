@@ -92,6 +92,46 @@ void test("a wrong password, a missing token and a made-up token are refused", a
   );
 });
 
+void test("a token is only good on the node that issued it: replayed against another node it is refused", async (t) => {
+  const otherDir = mkdtempSync(join(tmpdir(), "floatip-auth2-"));
+  const otherPort = port + 1;
+  const other = spawn(
+    process.execPath,
+    [
+      floatipMain,
+      "daemon",
+      "--state-dir",
+      join(otherDir, "state"),
+      "--socket",
+      join(otherDir, "s.sock"),
+      "--admin-port",
+      String(otherPort),
+      "--admin-address",
+      "127.0.0.1",
+    ],
+    { env: { ...process.env, FLOATIP_LOG_LEVEL: "warn" }, stdio: "ignore" },
+  );
+  t.after(() => {
+    other.kill("SIGKILL");
+    rmSync(otherDir, { recursive: true, force: true });
+  });
+  const login = await callApi<{ token: string }>(remote, "POST", "/remote/auth", {
+    username: "hacluster",
+    password: "right-password",
+  });
+  let outcome: unknown;
+  for (let i = 0; i < 100; i += 1) {
+    outcome = await callApi(
+      { host: "127.0.0.1", port: otherPort, token: login.token },
+      "GET",
+      "/v1/status",
+    ).catch((e: unknown) => e);
+    if (outcome instanceof ApiCallError && outcome.code !== "FLOATIP_E_UNREACHABLE") break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.ok(outcome instanceof ApiCallError && outcome.code === "FLOATIP_E_NOT_AUTHORIZED", String(outcome));
+});
+
 void test("a certificate other than the pinned one is refused before anything is sent", async () => {
   await assert.rejects(
     callApi({ ...remote, token: "x", fingerprint: "00:11:22" }, "GET", "/v1/status"),

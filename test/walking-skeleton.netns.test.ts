@@ -157,3 +157,35 @@ void test(
     assert.ok(report.longestOutageMs < 1_000, `outage ${report.longestOutageMs} ms`);
   },
 );
+
+void test(
+  "commands run on node2 change the whole cluster: a resource created there appears on node1, and node2 can stop node1",
+  { skip: !isRoot, timeout: 90_000 },
+  async (t) => {
+    const { cluster } = await seedCluster(t);
+    await cluster.must("node2", [
+      "resource",
+      "create",
+      "Second_VIP",
+      "ocf:heartbeat:IPaddr2",
+      "ip=10.0.0.201",
+      "cidr_netmask=24",
+    ]);
+    await cluster.waitForStatus(
+      "node1",
+      (s) => s.resources.some((r) => r.id === "Second_VIP" && r.runningOn.length === 1),
+      10_000,
+      "Second_VIP known and running on node1's view",
+    );
+    // node2 holds tokens for node1 since setup distributed them: it can stop node1's cluster services.
+    const out = await cluster.must("node2", ["cluster", "stop", "node1"]);
+    assert.match(out, /node1: Stopping Cluster\.\.\./);
+    const status = await cluster.waitForStatus(
+      "node2",
+      (s) => s.offline.includes("node1") && s.resources.every((r) => r.runningOn.join() === "node2"),
+      15_000,
+      "everything on node2 after node1 stopped",
+    );
+    assert.equal(status.resources.length, 2);
+  },
+);
