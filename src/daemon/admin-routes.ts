@@ -20,6 +20,7 @@ import { addToGroup, deleteResource } from "../config/commands.ts";
 import { clusterConfigSchema, type ClusterConfig } from "../config/schema.ts";
 import { IPADDR2_TYPE, unsupportedTypeMessage, validateResourceParams } from "./agent-registry.ts";
 import { detectCloud } from "./cloud.ts";
+import { findSelf } from "./self-identity.ts";
 import { registerResourceRoutes } from "./resource-routes.ts";
 import { registerEventRoutes } from "./event-routes.ts";
 import type { Daemon } from "./daemon.ts";
@@ -112,7 +113,7 @@ export function registerAdminRoutes(daemon: Daemon): void {
             }
           : {}),
       });
-      const self = await localNodeOf(config);
+      const self = localNodeOf(daemon, config);
       const peers = config.nodes.filter((n) => n.name !== self);
       const missing = peers.filter((n) => !daemon.auth.knownHost(n.name));
       if (missing.length > 0) {
@@ -221,7 +222,7 @@ export function registerAdminRoutes(daemon: Daemon): void {
         throw new ApiError("FLOATIP_E_RESOURCE_UNKNOWN", `Resource '${id}' does not exist.`);
       }
       // Fail counts live on the node where the failures happened: every online node forgets its own.
-      const self = await localNodeOf(config);
+      const self = localNodeOf(daemon, config);
       const results: { node: string; ok: boolean; message: string }[] = [];
       for (const name of daemon.status().online) {
         try {
@@ -328,7 +329,7 @@ async function forEachTarget(
   options: { leaveResources: boolean },
 ): Promise<{ results: { node: string; ok: boolean; message: string }[] }> {
   const config = requireConfig(daemon);
-  const self = await localNodeOf(config);
+  const self = localNodeOf(daemon, config);
   const targets = req.all ? config.nodes.map((n) => n.name) : req.nodes.length > 0 ? req.nodes : [self ?? ""];
   for (const t of targets) {
     if (!config.nodes.some((n) => n.name === t)) {
@@ -352,11 +353,11 @@ async function forEachTarget(
       return { node: target, ok: false, message: (error as Error).message };
     }
   };
+  if (op === "start") return { results: await Promise.all(targets.map(run)) };
   // Stopping the local node last keeps it able to coordinate the others' hand-off.
-  const ordered =
-    op === "stop" ? [...targets.filter((t) => t !== self), ...targets.filter((t) => t === self)] : targets;
-  const results = op === "start" ? await Promise.all(ordered.map(run)) : await Promise.all(ordered.map(run));
-  return { results };
+  const others = await Promise.all(targets.filter((t) => t !== self).map(run));
+  const local = targets.includes(self ?? "") ? [await run(self ?? "")] : [];
+  return { results: [...others, ...local] };
 }
 
 function endpointOf(
@@ -389,10 +390,10 @@ function requireConfig(daemon: Daemon): ClusterConfig {
   return config;
 }
 
-async function localNodeOf(config: ClusterConfig): Promise<string | null> {
-  const { findSelf } = await import("./self-identity.ts");
+/** This node's name in `config`, or null when none of its addresses is configured there. */
+function localNodeOf(daemon: Daemon, config: ClusterConfig): string | null {
   try {
-    return findSelf(config, process.env["FLOATIP_NODE_NAME"]).name;
+    return findSelf(config, daemon.options.nodeName).name;
   } catch {
     return null;
   }
