@@ -144,6 +144,28 @@ void test("a node restarted faster than the token is reported restarted, not los
   for (const node of [...running.slice(0, 2), reborn]) node.membership.stop();
 });
 
+void test("heartbeats lost on one link are counted for that peer only, and a restart is not counted as loss", async () => {
+  const { clock, network, running } = cluster();
+  clock.advance(1_000);
+  network.setLoss("10.0.0.2", "10.0.0.1", 1);
+  clock.advance(5 * INTERVAL);
+  network.setLoss("10.0.0.2", "10.0.0.1", 0);
+  // sendNow rounds in between count too: every round carries one sequence number to every peer.
+  at(running, 1).membership.sendNow();
+  clock.advance(INTERVAL * 2);
+  const dropped = network.stats().droppedByLoss;
+  assert.ok(dropped >= 5, `dropped ${dropped}`);
+  assert.deepEqual(at(running, 0).membership.stats().lost, { 2: dropped, 3: 0 });
+  assert.deepEqual(at(running, 2).membership.stats().lost, { 1: 0, 2: 0 });
+
+  await at(running, 2).kill();
+  clock.advance(300);
+  const reborn = startNode(network, clock, 3);
+  clock.advance(INTERVAL * 3);
+  assert.equal(at(running, 0).membership.stats().lost[3], 0, "the old life's silence is not loss");
+  for (const node of [...running.slice(0, 2), reborn]) node.membership.stop();
+});
+
 void test("payloads reach every peer, and sendNow spreads a new payload without waiting an interval", () => {
   const { clock, running } = cluster();
   clock.advance(INTERVAL * 3 + 50);

@@ -76,6 +76,11 @@ export interface MembershipStats {
   rejected: RejectCounters;
   /** Configured peer id -> clock time its last valid heartbeat arrived, or null if never heard. */
   peers: Record<number, number | null>;
+  /**
+   * Configured peer id -> heartbeats of its current life that never arrived here (gaps in its sequence
+   * numbers, which grow by one per send round), summed over the time this membership ran.
+   */
+  lost: Record<number, number>;
 }
 
 /**
@@ -107,6 +112,8 @@ export class Membership extends EventEmitter<MembershipEvents> {
   #stopped = false;
   readonly #timers: { interval: TimerHandle; first: TimerHandle | undefined };
   readonly #counters = { sent: 0, received: 0, accepted: 0 };
+  /** Per peer: the last sequence number accepted in its current incarnation, and the gaps seen so far. */
+  readonly #received = new Map<number, { seq: bigint; lost: number }>();
   readonly #rejected: RejectCounters = {
     truncated: 0,
     trailingBytes: 0,
@@ -172,16 +179,18 @@ export class Membership extends EventEmitter<MembershipEvents> {
   /** Sends a heartbeat to every peer at once, e.g. right after setPayload so a decision spreads now. */
   sendNow(): void {
     if (this.#stopped) return;
+    // One sequence number per round, the same for every peer: each receiver sees consecutive numbers and
+    // counts the gaps as lost heartbeats, and a packet replayed to another peer is no fresher there.
+    this.#seq += 1n;
+    const packet = encodePacket(this.#key, {
+      sender: this.#selfId,
+      incarnation: this.#incarnation,
+      seq: this.#seq,
+      payload: this.#payload,
+    });
     for (const peer of this.#peers.values()) {
       const addr = peer.addrs[0];
       if (addr === undefined) continue;
-      this.#seq += 1n;
-      const packet = encodePacket(this.#key, {
-        sender: this.#selfId,
-        incarnation: this.#incarnation,
-        seq: this.#seq,
-        payload: this.#payload,
-      });
       this.#transport.send(addr, packet, peer.port);
       this.#counters.sent++;
     }
@@ -194,6 +203,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
       if (next.has(id)) continue;
       this.#guard.forget(id);
       this.#detector.forget(id);
+      this.#received.delete(id);
     }
     this.#peers = next;
     if (!this.#stopped) this.#evaluate(this.#clock.now());
@@ -201,8 +211,12 @@ export class Membership extends EventEmitter<MembershipEvents> {
 
   stats(): MembershipStats {
     const peers: Record<number, number | null> = {};
-    for (const id of this.#peers.keys()) peers[id] = this.#detector.lastHeardMs(id) ?? null;
-    return { ...this.#counters, rejected: { ...this.#rejected }, peers };
+    const lost: Record<number, number> = {};
+    for (const id of this.#peers.keys()) {
+      peers[id] = this.#detector.lastHeardMs(id) ?? null;
+      lost[id] = this.#received.get(id)?.lost ?? 0;
+    }
+    return { ...this.#counters, rejected: { ...this.#rejected }, peers, lost };
   }
 
   /** Stops sending and ignores further packets; idempotent. The transport stays open for its owner to close. */
@@ -241,15 +255,28 @@ export class Membership extends EventEmitter<MembershipEvents> {
       this.#rejected.badSource++;
       return;
     }
-    if (this.#guard.admit(packet.sender, packet.incarnation, packet.seq) === "replay") {
+    const verdict = this.#guard.admit(packet.sender, packet.incarnation, packet.seq);
+    if (verdict === "replay") {
       this.#rejected.replay++;
       return;
     }
+    this.#countGap(packet.sender, packet.seq, verdict === "new-incarnation");
     this.#counters.accepted++;
     const now = this.#clock.now();
     this.#detector.heard(packet.sender, packet.incarnation, now);
     this.#evaluate(now);
     this.emit("payload", { nodeId: packet.sender, incarnation: packet.incarnation, payload: packet.payload });
+  }
+
+  #countGap(sender: number, seq: bigint, newLife: boolean): void {
+    const entry = this.#received.get(sender);
+    if (entry === undefined) {
+      this.#received.set(sender, { seq, lost: 0 });
+      return;
+    }
+    // A restarted peer counts from 1 again: nothing of its new life was missed before this packet.
+    if (!newLife) entry.lost += Number(seq - entry.seq - 1n);
+    entry.seq = seq;
   }
 
   #evaluate(nowMs: number): void {
