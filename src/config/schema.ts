@@ -155,6 +155,85 @@ export const groupSchema = z.object({
   meta: paramMapSchema.default(() => ({})),
 });
 
+/** Alert meta attributes with their value rules (Pacemaker's names, plus `events` for webhooks). */
+export const knownAlertMetaSchemas = {
+  /** How long one run of the agent (or one webhook attempt) may take; Pacemaker's default is 30s. */
+  timeout: durationTextSchema,
+  /** strftime-like format of CRM_alert_timestamp; Pacemaker's default is %H:%M:%S.%06N. */
+  "timestamp-format": z.string().min(1).max(256),
+  /** Webhooks only: the event types to post, comma-separated, or "all" (default: all but cloud-call). */
+  events: z
+    .string()
+    .regex(
+      /^(?:all|(?:membership|decision|action|resource|cloud-call|failover|config)(?:,(?:membership|decision|action|resource|cloud-call|failover|config))*)$/,
+      "must be 'all' or a comma-separated list of event types",
+    ),
+} as const;
+
+function checkAlertMeta(meta: Record<string, string>, ctx: z.RefinementCtx): void {
+  for (const [name, value] of Object.entries(meta)) {
+    const parsed = knownAlertMetaSchemas[name as keyof typeof knownAlertMetaSchemas]?.safeParse(value);
+    if (parsed && !parsed.success) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["meta", name],
+        message: parsed.error.issues[0]?.message ?? "invalid",
+      });
+    }
+  }
+}
+
+/** Where an alert sends one event: a script argument (a file, an address) in CRM_alert_recipient. */
+export const alertRecipientSchema = z
+  .object({
+    id: idSchema,
+    value: z.string().min(1).max(4096),
+    description: z.string().max(1024).optional(),
+    /** Extra environment variables for this recipient; they override the alert's options. */
+    options: paramMapSchema.default(() => ({})),
+    /** timeout and timestamp-format for this recipient; they override the alert's meta. */
+    meta: paramMapSchema.default(() => ({})),
+  })
+  .superRefine((recipient, ctx) => checkAlertMeta(recipient.meta, ctx));
+
+/**
+ * An alert agent (pcs alert create): a script run with Pacemaker's CRM_alert_* environment once per
+ * recipient for every node and resource event, or a webhook that receives each event as JSON.
+ */
+export const alertSchema = z
+  .object({
+    id: idSchema,
+    type: z.enum(["script", "webhook"]).default("script"),
+    /** script: the agent's absolute path, run without a shell. */
+    path: z.string().max(4096).regex(/^\//, "must be an absolute path").optional(),
+    /** webhook: where each event is POSTed as JSON. */
+    url: z
+      .url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" })
+      .max(2048)
+      .optional(),
+    description: z.string().max(1024).optional(),
+    /** Instance attributes: passed to the script as environment variables. */
+    options: paramMapSchema.default(() => ({})),
+    /** timeout (default 30s), timestamp-format (default %H:%M:%S.%06N), events (webhooks). */
+    meta: paramMapSchema.default(() => ({})),
+    recipients: z.array(alertRecipientSchema).default(() => []),
+  })
+  .superRefine((alert, ctx) => {
+    if (alert.type === "script" && alert.path === undefined)
+      ctx.addIssue({ code: "custom", path: ["path"], message: "a script alert needs path=/absolute/path" });
+    if (alert.type === "webhook" && alert.url === undefined)
+      ctx.addIssue({ code: "custom", path: ["url"], message: "a webhook alert needs url=https://..." });
+    checkAlertMeta(alert.meta, ctx);
+  });
+
+/** Alert and recipient ids share one name space, as in Pacemaker's CIB. */
+const alertListSchema = z.array(alertSchema).superRefine((alerts, ctx) => {
+  const ids = alerts.flatMap((a) => [a.id, ...a.recipients.map((r) => r.id)]);
+  const dup = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (dup !== undefined)
+    ctx.addIssue({ code: "custom", message: `duplicate alert or recipient id '${dup}'` });
+});
+
 type ParsedDocument = {
   resources: { id: string; meta: Record<string, string> }[];
   groups: { id: string; resources: string[]; meta: Record<string, string> }[];
@@ -252,6 +331,8 @@ export const clusterConfigSchema = z
         order: z.array(orderConstraintSchema).default(() => []),
       })
       .default(() => ({ location: [], colocation: [], order: [] })),
+    /** Alert agents and webhooks (pcs alert ...), run by every node for its own events. */
+    alerts: alertListSchema.default(() => []),
   })
   .superRefine((cfg, ctx) => {
     const seen = (values: readonly (string | number)[], path: string, what: string) => {
@@ -298,3 +379,5 @@ export type LocationConstraint = z.infer<typeof locationConstraintSchema>;
 export type ColocationConstraint = z.infer<typeof colocationConstraintSchema>;
 export type OrderConstraint = z.infer<typeof orderConstraintSchema>;
 export type GroupConfig = z.infer<typeof groupSchema>;
+export type AlertConfig = z.infer<typeof alertSchema>;
+export type AlertRecipientConfig = z.infer<typeof alertRecipientSchema>;
