@@ -23,6 +23,7 @@ import { detectCloud } from "./cloud.ts";
 import { findSelf } from "./self-identity.ts";
 import { registerResourceRoutes } from "./resource-routes.ts";
 import { registerEventRoutes } from "./event-routes.ts";
+import { registerDashboardRoutes } from "../web/dashboard-routes.ts";
 import type { Daemon } from "./daemon.ts";
 
 const empty = z.object({});
@@ -320,6 +321,7 @@ export function registerAdminRoutes(daemon: Daemon): void {
 
   registerResourceRoutes(daemon);
   registerEventRoutes(daemon);
+  registerDashboardRoutes(daemon);
 }
 
 async function forEachTarget(
