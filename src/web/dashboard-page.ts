@@ -55,11 +55,11 @@ section.card h2 .hint { font-weight: 400; color: var(--muted); font-size: 12.5px
 .node .addr { color: var(--muted); }
 .node .tags { margin-top: 4px; display: flex; gap: 5px; flex-wrap: wrap; }
 table { width: 100%; border-collapse: collapse; }
-th { text-align: left; font-size: 12px; color: var(--muted); font-weight: 600; padding: 4px 8px; border-bottom: 1px solid var(--line); }
+th { white-space: nowrap; text-align: left; font-size: 12px; color: var(--muted); font-weight: 600; padding: 4px 8px; border-bottom: 1px solid var(--line); }
 td { padding: 7px 8px; border-bottom: 1px solid #edf0f4; vertical-align: top; }
 tr:last-child td { border-bottom: none; }
 .vip-holder { font-weight: 650; font-size: 15px; }
-.detail { color: var(--muted); font-size: 12px; }
+.detail { color: var(--muted); font-size: 12px; overflow-wrap: anywhere; }
 .agree-false td { background: var(--warn-bg); }
 .legend { display: flex; gap: 14px; color: var(--muted); font-size: 12px; margin-bottom: 8px; }
 .legend i.seg { display: inline-block; width: 11px; height: 11px; border-radius: 2px; margin-right: 5px; vertical-align: -1px; }
@@ -67,6 +67,7 @@ tr:last-child td { border-bottom: none; }
 .failover .label { display: flex; gap: 10px; align-items: baseline; margin-bottom: 4px; flex-wrap: wrap; }
 .failover .label strong { font-size: 14px; }
 .failover .total { margin-left: auto; font-weight: 700; font-variant-numeric: tabular-nums; }
+.failover .phases { color: var(--muted); font-size: 12px; margin-top: 3px; font-variant-numeric: tabular-nums; }
 .track { background: #eef1f5; border-radius: 5px; height: 24px; overflow: hidden; }
 .bar { display: flex; height: 100%; min-width: 3px; }
 .seg {
@@ -79,7 +80,7 @@ tr:last-child td { border-bottom: none; }
 .timeline-tools { display: flex; gap: 6px; flex-wrap: wrap; margin-bottom: 8px; }
 .timeline-tools label { font-size: 12px; color: var(--muted); display: flex; align-items: center; gap: 3px; }
 .events { list-style: none; margin: 0; padding: 0; max-height: calc(100vh - 170px); overflow-y: auto; }
-.events li { display: grid; grid-template-columns: 92px 58px 82px 1fr; gap: 6px; padding: 5px 2px; border-bottom: 1px solid #edf0f4; align-items: baseline; }
+.events li { display: grid; grid-template-columns: 86px 44px 104px minmax(0, 1fr); gap: 6px; font-size: 13px; padding: 5px 2px; border-bottom: 1px solid #edf0f4; align-items: baseline; }
 .events li.new { animation: flash 1.5s ease-out; }
 @keyframes flash { from { background: #fff3c4; } to { background: transparent; } }
 .events .time { color: var(--muted); font-variant-numeric: tabular-nums; }
@@ -169,7 +170,8 @@ export const DASHBOARD_JS = String.raw`
   var MAX_EVENTS = 500;
   var TYPES = ["membership", "decision", "action", "resource", "cloud-call", "failover", "config"];
   var VIP_TYPE = "ocf:heartbeat:IPaddr2";
-  var MOVE_OPS = { UpdatePrivateIp: true, CreatePrivateIp: true };
+  // The SDK's operation names (updatePrivateIp); compared without case.
+  var MOVE_OPS = { updateprivateip: true, createprivateip: true };
 
   var view = null;
   var timer = null;
@@ -310,7 +312,7 @@ export const DASHBOARD_JS = String.raw`
     events.forEach(function (e) {
       view.lastSeq = Math.max(view.lastSeq, e.seq);
       var d = e.data || {};
-      if (e.type === "cloud-call" && MOVE_OPS[d.op] && d.status >= 200 && d.status < 300) {
+      if (e.type === "cloud-call" && MOVE_OPS[String(d.op).toLowerCase()] && d.status >= 200 && d.status < 300) {
         view.pendingMove[e.node] = e;
       } else if (e.type === "action" && d.op === "start" && d.state === "running" && isVip(d.resource)) {
         var move = view.pendingMove[e.node];
@@ -452,7 +454,8 @@ export const DASHBOARD_JS = String.raw`
           el("span", { className: "detail", text: clock(e.at) }),
           el("span", { className: "total", "data-testid": "failover-total", text: "total " + ms(d.totalMs || 0) })
         ]),
-        el("div", { className: "track" }, [bar])
+        el("div", { className: "track" }, [bar]),
+        el("div", { className: "phases", text: parts.map(function (p) { return p[0] + " " + ms(p[1] || 0); }).join(" \u00b7 ") })
       ]);
     }));
   }
