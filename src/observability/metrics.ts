@@ -294,7 +294,7 @@ export class ClusterMetrics {
       ]),
       failCount: gauge(
         "floatip_resource_fail_count",
-        "Fail count of the resource on the node; the resource is banned there when it reaches migration-threshold.",
+        "Fail count of the resource on the node (1000000 is INFINITY, as after a failed start); the resource is banned there when it reaches migration-threshold.",
         ["resource", "node"],
       ),
       hbSent: counter("floatip_heartbeat_packets_sent_total", "Heartbeat packets sent by this node.", []),
