@@ -10,6 +10,7 @@ import { registerOciMoveCommand } from "./oci-move-command.ts";
 import { registerAgentCommands } from "./agent-commands.ts";
 import { registerEventsCommand } from "./events-command.ts";
 import { registerResourceManagerCommands } from "./resource-manager-commands.ts";
+import { registerAlertCommands } from "./alert-commands.ts";
 
 const DEFAULT_SOCKET = "/run/floatip/floatip.sock";
 
@@ -319,6 +320,7 @@ export function buildProgram(): Command {
   registerEventsCommand(program, socketOf);
   registerResourceManagerCommands(program, socketOf);
   registerOciMoveCommand(program.commands.find((c) => c.name() === "oci")!);
+  registerAlertCommands(program, socketOf);
 
   return program;
 }

@@ -23,6 +23,7 @@ import { detectCloud } from "./cloud.ts";
 import { findSelf } from "./self-identity.ts";
 import { registerResourceRoutes } from "./resource-routes.ts";
 import { registerEventRoutes } from "./event-routes.ts";
+import { registerAlertRoutes } from "./alert-routes.ts";
 import { registerMetricsRoutes } from "./metrics-routes.ts";
 import { registerDashboardRoutes } from "../web/dashboard-routes.ts";
 import type { Daemon } from "./daemon.ts";
@@ -324,6 +325,7 @@ export function registerAdminRoutes(daemon: Daemon): void {
   registerEventRoutes(daemon);
   registerDashboardRoutes(daemon);
   registerMetricsRoutes(daemon);
+  registerAlertRoutes(daemon);
 }
 
 async function forEachTarget(
