@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { request } from "node:http";
 import { test, type TestContext } from "node:test";
 import { createBed, type Bed } from "../tools/testbed/bed.ts";
 import { EmulatedCloud, OCI_BED_ENV } from "../tools/testbed/cloud-bed.ts";
@@ -109,6 +110,20 @@ void test(
     assert.ok(move, "the cloud move is an event");
     assert.match(String(move.data["opcRequestId"]), /.+/, "with its opc-request-id");
     t.diagnostic(`failover phases: ${JSON.stringify(failover.data)}`);
+    // What a Prometheus scrape of node2 (the coordinator that saw it through) shows afterwards.
+    const metrics = await new Promise<string>((resolve, reject) => {
+      const req = request({ socketPath: cluster.socket("node2"), path: "/metrics" }, (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (c: string) => (text += c));
+        res.on("end", () => resolve(text));
+      });
+      req.on("error", reject);
+      req.end();
+    });
+    assert.match(metrics, /^floatip_failovers_total\{resource="Cluster_VIP",cause="node-lost"\} 1$/m);
+    assert.match(metrics, /^floatip_failover_duration_seconds_count\{[^}]*\} 1$/m);
+    assert.match(metrics, /^floatip_failover_duration_seconds_sum\{[^}]*\} [1-9]/m);
   },
 );
 
