@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { test } from "node:test";
 
@@ -116,3 +117,18 @@ void test("the package ships the unit", () => {
   const pkg = JSON.parse(readFileSync(resolve(root, "package.json"), "utf8")) as { files: string[] };
   assert.ok(pkg.files.includes("systemd"));
 });
+
+const analyze = ["/usr/bin/systemd-analyze", "/bin/systemd-analyze"].find((p) => existsSync(p));
+
+void test(
+  "systemd-analyze verify finds no unknown key or bad value in the unit",
+  { skip: analyze ? false : "systemd-analyze is not installed" },
+  () => {
+    // verify exits 0 for many problems and only prints them, so any output is a failure.
+    const run = spawnSync(analyze ?? "", ["verify", resolve(root, "systemd/floatip.service")], {
+      encoding: "utf8",
+    });
+    assert.equal(`${run.stdout}${run.stderr}`, "");
+    assert.equal(run.status, 0);
+  },
+);
