@@ -48,7 +48,7 @@ export async function runDaemon(opts: {
     clock: systemClock,
     // Agents' run-time state beside the admin socket: on tmpfs (/run/floatip) in production, so it does
     // not survive a reboot, and separate per daemon when several share a host.
-    agents: new LocalAgentFactory(localAddress, () => oci.agentFor(), rscTmpDir),
+    agents: new LocalAgentFactory(localAddress, oci, rscTmpDir),
     version: readVersion(),
   });
   registerAdminRoutes(daemon);

@@ -28,6 +28,8 @@ const CHECK_TYPES: Record<string, { validate(params: Readonly<Record<string, str
 export interface AgentFactory {
   /** The agent for a resource under the current cluster configuration (cloud=oci turns IPaddr2 into a cloud VIP). */
   agentFor(resource: ResourceConfig, config: ClusterConfig): ResourceAgent;
+  /** Slow one-time set-up (cloud discovery and auth), done before cluster services start. */
+  prepare?(config: ClusterConfig): Promise<void>;
 }
 
 /** Null when floatip can run `type` here; otherwise the pcs-style reason and what is available. */
@@ -64,14 +66,18 @@ export class LocalAgentFactory implements AgentFactory {
 
   constructor(
     private readonly ipAddress: IpAddressAgent,
-    private readonly cloudAgent?: (config: ClusterConfig) => ResourceAgent,
+    private readonly cloud?: { agentFor(): ResourceAgent; warmUp(timeoutMs: number): Promise<void> },
     private readonly ocfRscTmpDir?: string,
   ) {}
+
+  async prepare(config: ClusterConfig): Promise<void> {
+    if (config.properties["cloud"] === "oci" && this.cloud) await this.cloud.warmUp(15_000);
+  }
 
   agentFor(resource: ResourceConfig, config: ClusterConfig): ResourceAgent {
     const { type } = resource;
     if (type === IPADDR2_TYPE && resource.meta[SCRIPT_META] !== "true") {
-      if (config.properties["cloud"] === "oci" && this.cloudAgent) return this.cloudAgent(config);
+      if (config.properties["cloud"] === "oci" && this.cloud) return this.cloud.agentFor();
       return this.ipAddress;
     }
     if (type === HTTP_CHECK_TYPE || type === "ocf:floatip:http-check") return this.http;

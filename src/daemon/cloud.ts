@@ -64,12 +64,21 @@ export class OciAgentProvider {
       settings,
       logger: this.deps.logger.child({ component: "oci-vip" }),
     });
-    // Discovery and the first federation cost several round trips: pay them now, not during a failover.
-    const runtime = this.runtime;
-    runtime.localInstance().catch((error: unknown) => {
-      this.deps.logger.warn({ err: error }, "OCI discovery failed; it is retried at the first cloud call");
-    });
     return this.agent;
+  }
+
+  /**
+   * Discovery and the first federation (which generates an RSA key pair synchronously, blocking the event
+   * loop for a noticeable time on a busy host) are done before cluster services start, so they never
+   * delay heartbeats; failures are left for the first cloud call to report.
+   */
+  async warmUp(timeoutMs: number): Promise<void> {
+    this.agentFor();
+    try {
+      await this.runtime?.localInstance(AbortSignal.timeout(timeoutMs));
+    } catch (error) {
+      this.deps.logger.warn({ err: error }, "OCI discovery failed; it is retried at the first cloud call");
+    }
   }
 
   close(): void {

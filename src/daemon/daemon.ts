@@ -134,6 +134,7 @@ export class Daemon {
       }
       const key = readClusterKey(this.keyPath);
       const self = findSelf(config, this.options.nodeName);
+      await this.options.agents.prepare?.(config);
       const { logger, clock } = this.options;
       const transport = await UdpTransport.bind({
         address: self.addrs[0] ?? "0.0.0.0",
