@@ -107,7 +107,8 @@ export function startAlertRunner(daemon: Daemon): AlertRunner {
   return new AlertRunner({
     events: daemon.events,
     resolve: () => {
-      const config = daemon.loadConfig();
+      // The running node's configuration is in memory; read the file only when cluster services are stopped.
+      const config = daemon.runningNode?.currentConfig ?? daemon.loadConfig();
       return { targets: alertTargetsOf(config), context: noticeContextOf(config) };
     },
     logger: daemon.options.logger.child({ component: "alerts" }),
