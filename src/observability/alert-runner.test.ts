@@ -303,7 +303,10 @@ void test(
         lines[0] ?? "",
         /^0001\. {2}\d\d:\d\d:\d\d\.\d{6} \(\d\d:\d\d:\d\d\.\d{6}\): Node 'node1' is now 'lost'$/,
       );
-      assert.match(lines[1] ?? "", /^0002\. {2}.*Resource operation 'start' for 'Cluster_VIP' on 'node2': ok$/);
+      assert.match(
+        lines[1] ?? "",
+        /^0002\. {2}.*Resource operation 'start' for 'Cluster_VIP' on 'node2': ok$/,
+      );
       await runner.stop();
     } finally {
       rmSync(dir, { recursive: true, force: true });
