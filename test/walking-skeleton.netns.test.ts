@@ -1,4 +1,15 @@
 import assert from "node:assert/strict";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test, type TestContext } from "node:test";
 import { createBed, type Bed } from "../tools/testbed/bed.ts";
 import { FloatipCluster } from "../tools/testbed/floatip-cluster.ts";
@@ -7,6 +18,7 @@ import { startProbe, startResponders } from "../tools/testbed/probe.ts";
 const VIP = "10.0.0.200";
 const PORT = 7000;
 const isRoot = process.getuid?.() === 0;
+const SAMPLE_ALERT = "/usr/share/pacemaker/alerts/alert_file.sh.sample";
 
 async function seedCluster(
   t: { after(fn: () => Promise<void>): void },
@@ -187,5 +199,44 @@ void test(
       "everything on node2 after node1 stopped",
     );
     assert.equal(status.resources.length, 2);
+  },
+);
+
+void test(
+  "Pacemaker's sample file alert agent, set up with alert create, receives the failover events",
+  { skip: !isRoot || !existsSync(SAMPLE_ALERT), timeout: 90_000 },
+  async (t) => {
+    const { bed, cluster } = await seedCluster(t);
+    const dir = mkdtempSync(join(tmpdir(), "floatip-alert-"));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const agent = join(dir, "alert_file.sh");
+    copyFileSync(SAMPLE_ALERT, agent);
+    chmodSync(agent, 0o755);
+    const output = join(dir, "alerts.log");
+    writeFileSync(output, "");
+    await cluster.must("node1", ["alert", "create", `path=${agent}`, "id=file_alert"]);
+    await cluster.must("node1", ["alert", "recipient", "add", "file_alert", `value=${output}`]);
+    await cluster.waitForStatus("node2", (s) => (s.configEpoch ?? 0) >= 4, 10_000, "the alert reached node2");
+    await bed.linkDown("node1");
+    await cluster.waitForStatus(
+      "node2",
+      (s) => s.resources[0]?.runningOn.join() === "node2",
+      10_000,
+      "VIP on node2",
+    );
+    const deadline = Date.now() + 10_000;
+    let text = "";
+    while (Date.now() < deadline) {
+      text = readFileSync(output, "utf8");
+      if (
+        /Node 'node1' is now 'lost'/.test(text) &&
+        /Resource operation 'start' for 'Cluster_VIP' on 'node2': ok/.test(text)
+      )
+        break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    t.diagnostic(text.trim());
+    assert.match(text, /Node 'node1' is now 'lost'/);
+    assert.match(text, /Resource operation 'start' for 'Cluster_VIP' on 'node2': ok/);
   },
 );
