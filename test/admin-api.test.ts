@@ -1,69 +1,23 @@
 import assert from "node:assert/strict";
-import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { floatipMain } from "../tools/testbed/repo-paths.ts";
+import { LoopbackDaemon } from "../tools/testbed/loopback-daemon.ts";
 
 /**
  * The admin API and the pcs-style CLI against one real daemon on loopback (no root, no namespaces):
  * configuration commands are validated against the agents and the schema, and say what is wrong.
  */
 
-const dir = mkdtempSync(join(tmpdir(), "floatip-api-"));
-const socket = join(dir, "floatip.sock");
-let daemon: ChildProcess | undefined;
-
-function floatip(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [floatipMain, "--socket", socket, ...args], (error, stdout, stderr) =>
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+let daemon: LoopbackDaemon | undefined;
+const floatip = (...args: string[]) => {
+  if (!daemon) throw new Error("daemon not started");
+  return daemon.cli(args);
+};
 
 before(async () => {
-  const stateDir = join(dir, "state");
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const config = {
-    formatVersion: 1,
-    name: "api-test",
-    epoch: 1,
-    nodes: [{ name: "node1", id: 1, addrs: ["127.0.0.1"] }],
-    totem: { tokenMs: 1000, heartbeatIntervalMs: 100, port },
-  };
-  const { mkdirSync } = await import("node:fs");
-  mkdirSync(stateDir, { mode: 0o700 });
-  writeFileSync(join(stateDir, "cluster.json"), JSON.stringify(config), { mode: 0o600 });
-  writeFileSync(join(stateDir, "cluster.key"), Buffer.alloc(32, 7), { mode: 0o600 });
-  daemon = spawn(
-    process.execPath,
-    [
-      floatipMain,
-      "daemon",
-      "--state-dir",
-      stateDir,
-      "--socket",
-      socket,
-      "--admin-port",
-      "0",
-      "--admin-address",
-      "127.0.0.1",
-    ],
-    { env: { ...process.env, FLOATIP_NODE_NAME: "node1", FLOATIP_LOG_LEVEL: "warn" }, stdio: "ignore" },
-  );
-  for (let i = 0; i < 100; i += 1) {
-    if ((await floatip("status", "--json")).code === 0) break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  assert.equal((await floatip("cluster", "start")).code, 0);
+  daemon = await LoopbackDaemon.start({ name: "api-test" });
 });
 
-after(() => {
-  daemon?.kill("SIGKILL");
-  rmSync(dir, { recursive: true, force: true });
-});
+after(() => daemon?.stop());
 
 void test("resource create refuses an unknown agent and bad parameters, naming them", async () => {
   const unknown = await floatip("resource", "create", "X", "ocf:heartbeat:NoSuchAgent");

@@ -1,71 +1,33 @@
 import assert from "node:assert/strict";
-import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { request } from "node:http";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { ApiCallError, callApi, callApiWithPeer } from "../src/api/client.ts";
-import { floatipMain } from "../tools/testbed/repo-paths.ts";
+import { LoopbackDaemon } from "../tools/testbed/loopback-daemon.ts";
 
 /** The remote admin API on loopback: TLS only, password login with throttling, tokens, pinned certificates. */
 
-const dir = mkdtempSync(join(tmpdir(), "floatip-auth-"));
-const stateDir = join(dir, "state");
-const socket = join(dir, "floatip.sock");
-const port = 20000 + Math.floor(Math.random() * 20000);
-let daemon: ChildProcess | undefined;
-
-function cli(args: string[], input = ""): Promise<{ code: number; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      process.execPath,
-      [floatipMain, "--socket", socket, ...args],
-      (error, _out, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stderr }),
-    );
-    child.stdin?.end(input);
-  });
-}
+let daemon: LoopbackDaemon;
 
 before(async () => {
-  daemon = spawn(
-    process.execPath,
-    [
-      floatipMain,
-      "daemon",
-      "--state-dir",
-      stateDir,
-      "--socket",
-      socket,
-      "--admin-port",
-      String(port),
-      "--admin-address",
-      "127.0.0.1",
-    ],
-    { env: { ...process.env, FLOATIP_LOG_LEVEL: "warn" }, stdio: "ignore" },
-  );
-  for (let i = 0; i < 200; i += 1) {
-    if ((await cli(["passwd", "--stdin"], "right-password\n")).code === 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error("daemon did not come up");
+  daemon = await LoopbackDaemon.start({ configured: false });
+  const set = await daemon.cli(["passwd", "--stdin"], "right-password\n");
+  assert.equal(set.code, 0, set.stderr);
 });
 
-after(() => {
-  daemon?.kill("SIGKILL");
-  rmSync(dir, { recursive: true, force: true });
-});
+after(() => daemon.stop());
 
-const remote = { host: "127.0.0.1", port };
+const remote = () => ({ host: "127.0.0.1", port: daemon.adminPort });
 
 void test("the right password gives a token that opens remote calls; the certificate fingerprint comes back", async () => {
-  const login = await callApiWithPeer<{ token: string }>(remote, "POST", "/remote/auth", {
+  const login = await callApiWithPeer<{ token: string }>(remote(), "POST", "/remote/auth", {
     username: "hacluster",
     password: "right-password",
   });
   assert.match(login.fingerprint ?? "", /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
   const status = await callApi<{ configured: boolean }>(
-    { ...remote, token: login.body.token, fingerprint: login.fingerprint ?? "" },
+    { ...remote(), token: login.body.token, fingerprint: login.fingerprint ?? "" },
     "GET",
     "/v1/status",
   );
@@ -74,55 +36,35 @@ void test("the right password gives a token that opens remote calls; the certifi
 
 void test("a wrong password, a missing token and a made-up token are refused", async () => {
   await assert.rejects(
-    callApi(remote, "POST", "/remote/auth", { username: "hacluster", password: "wrong" }),
+    callApi(remote(), "POST", "/remote/auth", { username: "hacluster", password: "wrong" }),
     (e: ApiCallError) =>
       e.code === "FLOATIP_E_AUTH_FAILED" && /username or password is wrong/.test(e.message),
   );
   await assert.rejects(
-    callApi(remote, "GET", "/v1/status"),
+    callApi(remote(), "GET", "/v1/status"),
     (e: ApiCallError) => e.code === "FLOATIP_E_NOT_AUTHORIZED",
   );
   await assert.rejects(
-    callApi({ ...remote, token: "not-a-token" }, "GET", "/v1/status"),
+    callApi({ ...remote(), token: "not-a-token" }, "GET", "/v1/status"),
     (e: ApiCallError) => e.code === "FLOATIP_E_NOT_AUTHORIZED",
   );
   await assert.rejects(
-    callApi({ ...remote, token: "x" }, "POST", "/v1/passwd", { user: "hacluster", password: "p" }),
+    callApi({ ...remote(), token: "x" }, "POST", "/v1/passwd", { user: "hacluster", password: "p" }),
     (e: ApiCallError) => e.code === "FLOATIP_E_API_LOCAL_ONLY",
   );
 });
 
 void test("a token is only good on the node that issued it: replayed against another node it is refused", async (t) => {
-  const otherDir = mkdtempSync(join(tmpdir(), "floatip-auth2-"));
-  const otherPort = port + 1;
-  const other = spawn(
-    process.execPath,
-    [
-      floatipMain,
-      "daemon",
-      "--state-dir",
-      join(otherDir, "state"),
-      "--socket",
-      join(otherDir, "s.sock"),
-      "--admin-port",
-      String(otherPort),
-      "--admin-address",
-      "127.0.0.1",
-    ],
-    { env: { ...process.env, FLOATIP_LOG_LEVEL: "warn" }, stdio: "ignore" },
-  );
-  t.after(() => {
-    other.kill("SIGKILL");
-    rmSync(otherDir, { recursive: true, force: true });
-  });
-  const login = await callApi<{ token: string }>(remote, "POST", "/remote/auth", {
+  const other = await LoopbackDaemon.start({ configured: false });
+  t.after(() => other.stop());
+  const login = await callApi<{ token: string }>(remote(), "POST", "/remote/auth", {
     username: "hacluster",
     password: "right-password",
   });
   let outcome: unknown;
   for (let i = 0; i < 100; i += 1) {
     outcome = await callApi(
-      { host: "127.0.0.1", port: otherPort, token: login.token },
+      { host: "127.0.0.1", port: other.adminPort, token: login.token },
       "GET",
       "/v1/status",
     ).catch((e: unknown) => e);
@@ -134,15 +76,16 @@ void test("a token is only good on the node that issued it: replayed against ano
 
 void test("a certificate other than the pinned one is refused before anything is sent", async () => {
   await assert.rejects(
-    callApi({ ...remote, token: "x", fingerprint: "00:11:22" }, "GET", "/v1/status"),
+    callApi({ ...remote(), token: "x", fingerprint: "00:11:22" }, "GET", "/v1/status"),
     (e: ApiCallError) => e.code === "FLOATIP_E_TLS_FINGERPRINT" && /cluster auth/.test(e.message),
   );
 });
 
 void test("the admin port speaks TLS only: a plain HTTP request gets no answer", async () => {
   const outcome = await new Promise<string>((resolve) => {
-    const req = request({ host: "127.0.0.1", port, path: "/v1/status", timeout: 3000 }, (res) =>
-      resolve(`answered ${res.statusCode}`),
+    const req = request(
+      { host: "127.0.0.1", port: daemon.adminPort, path: "/v1/status", timeout: 3000 },
+      (res) => resolve(`answered ${res.statusCode}`),
     );
     req.on("error", () => resolve("refused"));
     req.on("timeout", () => req.destroy());
@@ -153,18 +96,18 @@ void test("the admin port speaks TLS only: a plain HTTP request gets no answer",
 
 void test("password guessing is throttled after five failures", async () => {
   for (let i = 0; i < 6; i += 1) {
-    await callApi(remote, "POST", "/remote/auth", { username: "hacluster", password: `guess-${i}` }).catch(
+    await callApi(remote(), "POST", "/remote/auth", { username: "hacluster", password: `guess-${i}` }).catch(
       () => undefined,
     );
   }
   await assert.rejects(
-    callApi(remote, "POST", "/remote/auth", { username: "hacluster", password: "right-password" }),
+    callApi(remote(), "POST", "/remote/auth", { username: "hacluster", password: "right-password" }),
     (e: ApiCallError) => /too many failed attempts/.test(e.message),
   );
 });
 
 void test("secrets on disk are readable by root only", () => {
   for (const file of ["passwd.json", "tokens-issued.json", "tls.key"]) {
-    assert.equal(statSync(join(stateDir, file)).mode & 0o077, 0, `${file} is 0600`);
+    assert.equal(statSync(join(daemon.stateDir, file)).mode & 0o077, 0, `${file} is 0600`);
   }
 });

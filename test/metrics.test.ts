@@ -1,23 +1,17 @@
 import assert from "node:assert/strict";
-import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { floatipMain } from "../tools/testbed/repo-paths.ts";
+import { LoopbackDaemon } from "../tools/testbed/loopback-daemon.ts";
 
 /**
  * GET /metrics on one real daemon on loopback (no root, no namespaces): Prometheus text on the local
  * socket, and without a token on the TLS admin port, where every other call still wants one.
  */
 
-const dir = mkdtempSync(join(tmpdir(), "floatip-metrics-"));
-const socket = join(dir, "floatip.sock");
-const adminPort = 20000 + Math.floor(Math.random() * 20000);
+// LoopbackDaemon writes this key into the state dir; a scrape must never show it.
 const clusterKey = Buffer.alloc(32, 7);
-let daemon: ChildProcess | undefined;
+let daemon: LoopbackDaemon;
 
 interface Answer {
   status: number;
@@ -39,7 +33,7 @@ function collect(res: IncomingMessage, resolve: (answer: Answer) => void): void 
 
 function getLocal(path: string): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ socketPath: socket, path, method: "GET", timeout: 5_000 }, (res) =>
+    const req = httpRequest({ socketPath: daemon.socket, path, method: "GET", timeout: 5_000 }, (res) =>
       collect(res, resolve),
     );
     req.on("timeout", () => req.destroy(new Error("timed out")));
@@ -52,7 +46,14 @@ function getRemote(path: string): Promise<Answer> {
   return new Promise((resolve, reject) => {
     // No token and no pinned certificate: what a Prometheus server with insecure_skip_verify does.
     const req = httpsRequest(
-      { host: "127.0.0.1", port: adminPort, path, method: "GET", rejectUnauthorized: false, timeout: 5_000 },
+      {
+        host: "127.0.0.1",
+        port: daemon.adminPort,
+        path,
+        method: "GET",
+        rejectUnauthorized: false,
+        timeout: 5_000,
+      },
       (res) => collect(res, resolve),
     );
     req.on("timeout", () => req.destroy(new Error("timed out")));
@@ -62,11 +63,7 @@ function getRemote(path: string): Promise<Answer> {
 }
 
 function floatip(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [floatipMain, "--socket", socket, ...args], (error, stdout, stderr) =>
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
+  return daemon.cli(args);
 }
 
 function sample(text: string, series: string): number | undefined {
@@ -75,44 +72,10 @@ function sample(text: string, series: string): number | undefined {
 }
 
 before(async () => {
-  const stateDir = join(dir, "state");
-  const config = {
-    formatVersion: 1,
-    name: "metrics-test",
-    epoch: 1,
-    nodes: [{ name: "node1", id: 1, addrs: ["127.0.0.1"] }],
-    totem: { tokenMs: 1000, heartbeatIntervalMs: 100, port: adminPort + 1 },
-  };
-  mkdirSync(stateDir, { mode: 0o700 });
-  writeFileSync(join(stateDir, "cluster.json"), JSON.stringify(config), { mode: 0o600 });
-  writeFileSync(join(stateDir, "cluster.key"), clusterKey, { mode: 0o600 });
-  daemon = spawn(
-    process.execPath,
-    [
-      floatipMain,
-      "daemon",
-      "--state-dir",
-      stateDir,
-      "--socket",
-      socket,
-      "--admin-port",
-      String(adminPort),
-      "--admin-address",
-      "127.0.0.1",
-    ],
-    { env: { ...process.env, FLOATIP_NODE_NAME: "node1", FLOATIP_LOG_LEVEL: "warn" }, stdio: "ignore" },
-  );
-  for (let i = 0; i < 100; i += 1) {
-    if ((await floatip("status", "--json")).code === 0) break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  assert.equal((await floatip("cluster", "start")).code, 0);
+  daemon = await LoopbackDaemon.start({ name: "metrics-test" });
 });
 
-after(() => {
-  daemon?.kill("SIGKILL");
-  rmSync(dir, { recursive: true, force: true });
-});
+after(() => daemon.stop());
 
 void test("GET /metrics on the local socket shows this node online, quorate and coordinator, and its resources", async () => {
   const created = await floatip(

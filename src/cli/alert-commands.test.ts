@@ -1,23 +1,13 @@
 import assert from "node:assert/strict";
-import { execFile, spawn, type ChildProcess } from "node:child_process";
-import {
-  chmodSync,
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { chmodSync, copyFileSync, existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { Command } from "commander";
 import fc from "fast-check";
 import type { AlertConfig } from "../config/schema.ts";
+import { LoopbackDaemon } from "../../tools/testbed/loopback-daemon.ts";
 import { floatipMain } from "../../tools/testbed/repo-paths.ts";
 import {
   formatAlerts,
@@ -212,15 +202,9 @@ void test(
   "floatip alert commands configure the daemon, which runs the sample agent and a webhook for a resource start",
   { skip: missing.length > 0 ? `missing ${missing.join(", ")}` : false, timeout: 60_000 },
   async () => {
-    const dir = mkdtempSync(join(tmpdir(), "floatip-alert-cli-"));
-    const socket = join(dir, "floatip.sock");
-    const stateDir = join(dir, "state");
-    const floatip = (...args: string[]) =>
-      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-        execFile(process.execPath, [floatipMain, "--socket", socket, ...args], (error, stdout, stderr) =>
-          resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-        );
-      });
+    const daemon = await LoopbackDaemon.start({ name: "alert-test" });
+    const dir = daemon.dir;
+    const floatip = (...args: string[]) => daemon.cli(args);
     const posted: { type: string; data: Record<string, unknown> }[] = [];
     const server = createServer((req, res) => {
       let body = "";
@@ -231,42 +215,11 @@ void test(
       });
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    let daemon: ChildProcess | undefined;
     try {
       const script = join(dir, "alert_file.sh");
       copyFileSync(SAMPLE, script);
       chmodSync(script, 0o755);
       const logFile = join(dir, "alerts.log");
-      mkdirSync(stateDir, { mode: 0o700 });
-      const port = 20000 + Math.floor(Math.random() * 20000);
-      const config = {
-        formatVersion: 1,
-        name: "alert-test",
-        epoch: 1,
-        nodes: [{ name: "node1", id: 1, addrs: ["127.0.0.1"] }],
-        totem: { tokenMs: 1000, heartbeatIntervalMs: 100, port },
-      };
-      writeFileSync(join(stateDir, "cluster.json"), JSON.stringify(config), { mode: 0o600 });
-      writeFileSync(join(stateDir, "cluster.key"), Buffer.alloc(32, 7), { mode: 0o600 });
-      daemon = spawn(
-        process.execPath,
-        [
-          floatipMain,
-          "daemon",
-          "--state-dir",
-          stateDir,
-          "--socket",
-          socket,
-          "--admin-port",
-          "0",
-          "--admin-address",
-          "127.0.0.1",
-        ],
-        { env: { ...process.env, FLOATIP_NODE_NAME: "node1", FLOATIP_LOG_LEVEL: "warn" }, stdio: "ignore" },
-      );
-      for (let i = 0; i < 100 && (await floatip("status", "--json")).code !== 0; i += 1) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
 
       assert.equal((await floatip("alert")).stdout, "Alerts:\n No alerts defined\n");
       const created = await floatip(
@@ -330,9 +283,8 @@ void test(
       assert.equal((await floatip("alert", "remove", "file", "hook")).code, 0);
       assert.equal((await floatip("alert")).stdout, "Alerts:\n No alerts defined\n");
     } finally {
-      daemon?.kill("SIGKILL");
+      daemon.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      rmSync(dir, { recursive: true, force: true });
     }
   },
 );
