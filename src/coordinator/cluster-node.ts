@@ -198,6 +198,7 @@ export class ClusterNode extends EventEmitter {
       "membership changed",
     );
     this.emit("membership", { online: [...names] });
+    if (view.lost.length > 0 || view.joined.length > 0) this.deps.executor.reprobeUnknown();
     const label = (ids: number[]) => ids.map((id) => this.nameOf(id) ?? String(id));
     const changes = [
       ...label(view.joined).map((n) => `${n} joined`),

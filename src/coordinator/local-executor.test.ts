@@ -144,3 +144,20 @@ void test("an operation that outlives its timeout is abandoned and reported", as
   assert.equal(executor.report()["Cluster_VIP"]?.state, "failed");
   assert.match(executor.report()["Cluster_VIP"]?.message ?? "", /timed out/);
 });
+
+void test("reprobeUnknown probes a displaced resource at once instead of waiting for the recheck", async () => {
+  const agent = new ScriptedAgent();
+  const { clock, executor } = setup(agent);
+  await settle(clock);
+  executor.apply([{ op: "start", resource: "Cluster_VIP" }]);
+  await settle(clock);
+  agent.answers["monitor"] = [
+    { state: "stopped", displaced: true, message: "FLOATIP_E_VIP_HELD_ELSEWHERE: ..." },
+  ];
+  await settle(clock, 10_000);
+  assert.equal(executor.report()["Cluster_VIP"]?.state, "unknown");
+  executor.reprobeUnknown();
+  await settle(clock);
+  assert.equal(executor.report()["Cluster_VIP"]?.state, "stopped");
+  assert.deepEqual(agent.calls.slice(-1), ["probe"]);
+});

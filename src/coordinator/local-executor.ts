@@ -152,6 +152,19 @@ export class LocalExecutor {
     this.deps.events.onChange();
   }
 
+  /**
+   * Probes again, now, every resource whose state here is "unknown" (displaced, or a probe that could
+   * not tell): after a membership change the answer may have changed, and waiting would delay a failover.
+   */
+  reprobeUnknown(): void {
+    for (const entry of this.entries.values()) {
+      if (entry.state !== "unknown" || entry.busy) continue;
+      if (entry.recheckTimer) this.deps.clock.clearTimeout(entry.recheckTimer);
+      entry.recheckTimer = null;
+      void this.probe(entry);
+    }
+  }
+
   /** Triggers an immediate monitor of a running resource (e.g. its address was just removed). */
   checkNow(resourceId: string): void {
     const entry = this.entries.get(resourceId);

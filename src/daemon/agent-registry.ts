@@ -30,6 +30,8 @@ export interface AgentFactory {
   agentFor(resource: ResourceConfig, config: ClusterConfig): ResourceAgent;
   /** Slow one-time set-up (cloud discovery and auth), done before cluster services start. */
   prepare?(config: ClusterConfig): Promise<void>;
+  /** Every configured node is a member: state kept from a partition can be dropped. */
+  clusterWhole?(): Promise<void>;
 }
 
 /** Null when floatip can run `type` here; otherwise the pcs-style reason and what is available. */
@@ -66,9 +68,17 @@ export class LocalAgentFactory implements AgentFactory {
 
   constructor(
     private readonly ipAddress: IpAddressAgent,
-    private readonly cloud?: { agentFor(): ResourceAgent; warmUp(timeoutMs: number): Promise<void> },
+    private readonly cloud?: {
+      agentFor(): ResourceAgent;
+      warmUp(timeoutMs: number): Promise<void>;
+      clusterWhole(): Promise<void>;
+    },
     private readonly ocfRscTmpDir?: string,
   ) {}
+
+  async clusterWhole(): Promise<void> {
+    await this.cloud?.clusterWhole();
+  }
 
   async prepare(config: ClusterConfig): Promise<void> {
     if (config.properties["cloud"] === "oci" && this.cloud) await this.cloud.warmUp(15_000);

@@ -81,6 +81,11 @@ export class OciAgentProvider {
     }
   }
 
+  /** See PrivateIpMover.forgetDisplacements; a no-op before the cloud layer was ever used. */
+  async clusterWhole(): Promise<void> {
+    await this.runtime?.mover.forgetDisplacements();
+  }
+
   close(): void {
     this.runtime?.close();
   }

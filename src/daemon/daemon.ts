@@ -176,6 +176,14 @@ export class Daemon {
         events: this.events,
       });
       const addressEvents = await this.watchAddresses(executor);
+      node.on("membership", ({ online }: { online: string[] }) => {
+        const current = node?.currentConfig ?? config;
+        if (current.nodes.every((n) => online.includes(n.name))) {
+          this.options.agents.clusterWhole?.().catch((error: unknown) => {
+            logger.warn({ err: error }, "could not forget partition-time displacements");
+          });
+        }
+      });
       this.cluster = { node, membership, executor, transport, addressEvents, selfName: self.name };
       writeFileSync(this.startedMarker, `${new Date().toISOString()}\n`, { mode: 0o600 });
       logger.info({ node: self.name, cluster: config.name }, "cluster services started");

@@ -60,6 +60,19 @@ export class DisplacementMemory {
     await this.#update(vip, record);
   }
 
+  /**
+   * Forgets every displacement: once the cluster is whole again its coordinator decides who holds each
+   * VIP, and a remembered partition must not hold up a later, real failover.
+   */
+  async forgetDisplacements(): Promise<void> {
+    await this.#load();
+    for (const [vip, record] of this.#records) {
+      if (record.displaced === undefined) continue;
+      const { displaced: _gone, ...rest } = record;
+      await this.#update(vip, rest);
+    }
+  }
+
   async markDisplaced(vip: string, displaced: NonNullable<VipRecord["displaced"]>): Promise<void> {
     await this.#update(vip, { displaced });
   }

@@ -241,3 +241,14 @@ void test("the primary private IP of a VNIC cannot be claimed as a VIP", async (
   const { moverA } = world();
   await assert.rejects(moverA.claim("10.0.0.12"), /FLOATIP_E_VIP_IS_PRIMARY/);
 });
+
+void test("once the cluster is whole again a node forgets it was displaced: a later failover to it is immediate", async () => {
+  const { api, a, moverA, moverB } = world();
+  await moverA.claim(VIP);
+  await moverB.claim(VIP); // a partition moved it to B
+  assert.equal((await moverA.claim(VIP)).outcome, "held-elsewhere");
+  await moverA.forgetDisplacements(); // the partition healed; then B is lost for real
+  const taken = await moverA.claim(VIP);
+  assert.equal(taken.outcome, "moved");
+  assert.equal(api.byAddress(VIP)!.vnicId, a.vnics[0]!.vnicId);
+});

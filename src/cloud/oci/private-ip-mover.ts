@@ -494,6 +494,11 @@ export class PrivateIpMover {
     return record.displaced !== undefined && tags.holder !== target.local.instanceId;
   }
 
+  /** The cluster is whole again: displacements seen during a partition no longer hold a claim back. */
+  forgetDisplacements(): Promise<void> {
+    return this.#memory.forgetDisplacements();
+  }
+
   #now(): number {
     return this.#options.clock.now();
   }
