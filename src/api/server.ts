@@ -32,7 +32,9 @@ export class AdminServer {
   private readonly streams = new Map<string, StreamRoute>();
   private readonly servers: Server[] = [];
 
-  constructor(private readonly deps: { logger: Logger; verifyToken(token: string): boolean }) {}
+  constructor(
+    private readonly deps: { logger: Logger; verifyToken(token: string): "valid" | "expired" | "unknown" },
+  ) {}
 
   add<S extends z.ZodType>(route: Route<S>): void {
     this.routes.set(`${route.method} ${route.path}`, route);
@@ -88,7 +90,15 @@ export class AdminServer {
     if (scope === "local") {
       throw new ApiError("FLOATIP_E_API_LOCAL_ONLY", "this call is only allowed on the local socket", 403);
     }
-    if (scope === "remote" && !this.deps.verifyToken(bearerToken(req))) {
+    const check = scope === "remote" ? this.deps.verifyToken(bearerToken(req)) : "valid";
+    if (check === "expired") {
+      throw new ApiError(
+        "FLOATIP_E_TOKEN_EXPIRED",
+        "the token for this node has expired; run 'floatip cluster auth' for it again",
+        401,
+      );
+    }
+    if (check !== "valid") {
       throw new ApiError(
         "FLOATIP_E_NOT_AUTHORIZED",
         "not authorized; run 'floatip cluster auth' for this node first",

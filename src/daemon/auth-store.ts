@@ -5,7 +5,13 @@ import { z } from "zod";
 import { writeFileAtomic } from "../config/store.ts";
 
 const passwdSchema = z.record(z.string(), z.object({ salt: z.string(), hash: z.string() }));
-const issuedSchema = z.array(z.string());
+/** An issued token, kept only as its SHA-256, with its expiry (ms since 1970). */
+const issuedSchema = z.array(z.object({ sha256: z.string(), expiresAt: z.number() }));
+
+/** How long a token from `cluster auth` stays good; after that the node must be authorised again. */
+export const TOKEN_LIFETIME_MS = 90 * 24 * 3600 * 1000;
+
+export type TokenCheck = "valid" | "expired" | "unknown";
 const knownHostsSchema = z.record(
   z.string(),
   z.object({
@@ -71,17 +77,19 @@ export class AuthStore {
     }
     const token = randomBytes(32).toString("base64url");
     const issued = this.readJson("tokens-issued.json", issuedSchema, []);
-    issued.push(sha256(token));
-    this.writeJson("tokens-issued.json", issued.slice(-256));
+    issued.push({ sha256: sha256(token), expiresAt: now + TOKEN_LIFETIME_MS });
+    this.writeJson("tokens-issued.json", issued.filter((t) => t.expiresAt > now).slice(-256));
     return { ok: true, token };
   }
 
-  verifyToken(token: string): boolean {
-    if (token.length === 0) return false;
+  verifyToken(token: string): TokenCheck {
+    if (token.length === 0) return "unknown";
     const digest = Buffer.from(sha256(token), "hex");
-    return this.readJson("tokens-issued.json", issuedSchema, []).some((h) =>
-      timingSafeEqual(Buffer.from(h, "hex"), digest),
+    const match = this.readJson("tokens-issued.json", issuedSchema, []).find((t) =>
+      timingSafeEqual(Buffer.from(t.sha256, "hex"), digest),
     );
+    if (match === undefined) return "unknown";
+    return match.expiresAt > this.now() ? "valid" : "expired";
   }
 
   rememberHost(name: string, host: KnownHost): void {

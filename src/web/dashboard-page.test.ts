@@ -95,7 +95,7 @@ async function openDashboard(t: { after(fn: () => Promise<void>): void }): Promi
   };
   const api = new AdminServer({
     logger: createLogger({ name: "test", level: "silent" }),
-    verifyToken: (token) => state.tokenValid && token === "good-token",
+    verifyToken: (token) => (state.tokenValid && token === "good-token" ? "valid" : "unknown"),
   });
   const parts: { browser?: BrowserContext } = {};
   t.after(async () => {
