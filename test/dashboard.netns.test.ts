@@ -108,6 +108,9 @@ void test(
     await page.locator('[data-testid="node-node1"][data-state="online"]').waitFor();
     await page.locator('[data-testid="node-node2"][data-state="online"]').waitFor();
     assert.equal(await page.getByTestId("failover-bar").count(), 0, "no failover before the fault");
+    // Each node's availability domain, as its own cloud metadata told it.
+    await page.getByTestId("node-zone-node1").filter({ hasText: "AD-1" }).waitFor();
+    await page.getByTestId("node-zone-node2").filter({ hasText: "AD-2" }).waitFor();
 
     await bed.linkDown("node1");
     const bar = page.locator(

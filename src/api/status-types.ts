@@ -24,6 +24,8 @@ export interface StatusSnapshot {
   offline: string[];
   leaving: string[];
   nodesConfigured: number;
+  /** Availability domain (zone) per node, as each node reported it. */
+  zones: Record<string, string>;
   resources: ResourceStatusView[];
   notes: string[];
   configEpoch: number | null;

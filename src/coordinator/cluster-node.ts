@@ -21,6 +21,8 @@ export interface ClusterNodeDeps {
   logger: Logger;
   /** Where membership changes, decisions and measured failovers are recorded. */
   events?: EventLog;
+  /** This node's availability domain (or zone), gossiped so every node can show where each peer runs. */
+  zone?: string;
   /** Persists a newer configuration received from a peer; returns false when it was not newer. */
   adoptConfig(config: ClusterConfig): boolean;
 }
@@ -42,6 +44,8 @@ export interface ClusterView {
   decision: PolicyDecision | null;
   /** Actions the current DC asked for, as last seen by this node. */
   dcActions: NodeReport["dc"] | null;
+  /** Availability domain (zone) per node, as last reported. */
+  zones: Record<string, string>;
 }
 
 /**
@@ -60,6 +64,8 @@ export class ClusterNode extends EventEmitter {
   /** Nodes that announced a restart: until when their resources stay put although they are silent. */
   private readonly expectedBack = new Map<string, number>();
   private readonly failovers = new FailoverTracker();
+  /** Last zone each node reported; kept after a node is lost, so status still says where it was. */
+  private readonly zones = new Map<string, string>();
   private decision: PolicyDecision | null = null;
   private lastDcSection: NodeReport["dc"] | null = null;
   private publishScheduled = false;
@@ -144,6 +150,9 @@ export class ClusterNode extends EventEmitter {
       reports,
       decision: this.decision,
       dcActions: this.lastDcSection,
+      zones: Object.fromEntries(
+        this.deps.zone !== undefined ? [...this.zones, [this.deps.selfName, this.deps.zone]] : this.zones,
+      ),
     };
   }
 
@@ -230,6 +239,7 @@ export class ClusterNode extends EventEmitter {
     }
     const report = decoded.report;
     if (report.name !== name) return;
+    if (report.zone !== undefined) this.zones.set(name, report.zone);
     if (report.restartGraceMs !== undefined)
       this.expectedBack.set(name, this.deps.clock.now() + report.restartGraceMs);
     if (report.config && report.config.epoch > this.config.epoch) {
@@ -347,6 +357,7 @@ export class ClusterNode extends EventEmitter {
       probed: this.deps.executor.allProbed,
       leaving: this.leaving,
       resources: this.deps.executor.report(),
+      ...(this.deps.zone !== undefined ? { zone: this.deps.zone } : {}),
       ...(this.restartGraceMs !== null ? { restartGraceMs: this.restartGraceMs } : {}),
       ...(isDc && this.lastDcSection ? { dc: this.lastDcSection } : {}),
       ...(forWire && lagging ? { config: this.config } : {}),

@@ -29,6 +29,8 @@ export const nodeReportSchema = z.object({
   /** False while the node is shutting its resources down for a clean stop. */
   leaving: z.boolean(),
   resources: z.record(idSchema, resourceReportSchema),
+  /** Where the node runs, when its cloud says so (an OCI availability domain). */
+  zone: z.string().max(200).optional(),
   /**
    * Sent in the last heartbeats of a daemon that exits for a restart and leaves its resources running:
    * peers keep its resources where they are for this long instead of failing them over.

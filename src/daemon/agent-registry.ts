@@ -32,6 +32,8 @@ export interface AgentFactory {
   prepare?(config: ClusterConfig): Promise<void>;
   /** Every configured node is a member: state kept from a partition can be dropped. */
   clusterWhole?(): Promise<void>;
+  /** This node's availability domain, when a cloud layer knows it. */
+  zone?(config: ClusterConfig): Promise<string | undefined>;
 }
 
 /** Null when floatip can run `type` here; otherwise the pcs-style reason and what is available. */
@@ -72,9 +74,14 @@ export class LocalAgentFactory implements AgentFactory {
       agentFor(): ResourceAgent;
       warmUp(timeoutMs: number): Promise<void>;
       clusterWhole(): Promise<void>;
+      zone(): Promise<string | undefined>;
     },
     private readonly ocfRscTmpDir?: string,
   ) {}
+
+  async zone(config: ClusterConfig): Promise<string | undefined> {
+    return config.properties["cloud"] === "oci" ? this.cloud?.zone() : undefined;
+  }
 
   async clusterWhole(): Promise<void> {
     await this.cloud?.clusterWhole();

@@ -81,6 +81,15 @@ export class OciAgentProvider {
     }
   }
 
+  /** This instance's availability domain, once discovery has succeeded. */
+  async zone(): Promise<string | undefined> {
+    try {
+      return (await this.runtime?.localInstance(AbortSignal.timeout(1_000)))?.availabilityDomain;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** See PrivateIpMover.forgetDisplacements; a no-op before the cloud layer was ever used. */
   async clusterWhole(): Promise<void> {
     await this.runtime?.mover.forgetDisplacements();

@@ -135,6 +135,7 @@ export class Daemon {
       const key = readClusterKey(this.keyPath);
       const self = findSelf(config, this.options.nodeName);
       await this.options.agents.prepare?.(config);
+      const zone = await this.options.agents.zone?.(config);
       const { logger, clock } = this.options;
       const transport = await UdpTransport.bind({
         address: self.addrs[0] ?? "0.0.0.0",
@@ -174,6 +175,7 @@ export class Daemon {
         logger: logger.child({ component: "coordinator" }),
         adoptConfig: (remote) => this.store.adopt(remote),
         events: this.events,
+        ...(zone !== undefined ? { zone } : {}),
       });
       const addressEvents = await this.watchAddresses(executor);
       node.on("membership", ({ online }: { online: string[] }) => {

@@ -47,6 +47,7 @@ export function buildStatus(input: {
     offline: nodes.filter((n) => !online.includes(n)),
     leaving: view?.leaving ?? [],
     nodesConfigured: nodes.length,
+    zones: view?.zones ?? {},
     resources,
     notes: view?.decision?.notes ?? view?.dcActions?.notes ?? [],
     configEpoch: config?.epoch ?? null,

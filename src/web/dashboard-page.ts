@@ -372,6 +372,7 @@ export const DASHBOARD_JS = String.raw`
       return el("div", { className: "node", "data-testid": "node-" + name, "data-state": state, "data-dc": s.dc === name }, [
         el("div", { className: "name", text: name }),
         el("div", { className: "addr mono", text: addrs[name] || "" }),
+        el("div", { className: "addr", "data-testid": "node-zone-" + name, text: (s.zones && s.zones[name]) || "" }),
         el("div", { className: "tags" }, tags)
       ]);
     }));
