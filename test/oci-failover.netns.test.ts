@@ -23,7 +23,7 @@ interface Bench {
   cluster: FloatipCluster;
 }
 
-async function ociCluster(t: TestContext, latencyMs = 50): Promise<Bench> {
+async function ociCluster(t: TestContext, latencyMs = 50, daemonArgs: string[] = []): Promise<Bench> {
   const bed = await createBed({ nodes: ["node1", "node2"], clientSubnet: "routed" });
   // Registered before anything else is started, so a failure half-way still tears everything down.
   const parts: { cloud?: EmulatedCloud; cluster?: FloatipCluster } = {};
@@ -33,11 +33,16 @@ async function ociCluster(t: TestContext, latencyMs = 50): Promise<Bench> {
     await bed.destroy();
   });
   const cloud = (parts.cloud = await EmulatedCloud.start(bed, { latencyMs }));
-  const cluster = (parts.cluster = new FloatipCluster(bed, ["node1", "node2"], {
-    ...OCI_BED_ENV,
-    FLOATIP_OCI_CLOUD_CHECK_INTERVAL_MS: "2000",
-    FLOATIP_OCI_LEASE_MS: "6000",
-  }));
+  const cluster = (parts.cluster = new FloatipCluster(
+    bed,
+    ["node1", "node2"],
+    {
+      ...OCI_BED_ENV,
+      FLOATIP_OCI_CLOUD_CHECK_INTERVAL_MS: "2000",
+      FLOATIP_OCI_LEASE_MS: "6000",
+    },
+    daemonArgs,
+  ));
   await startResponders(bed, PORT);
   await cluster.startAll();
   await cluster.setup({ name: "vip-failover-test", password: "oci-secret" });
@@ -188,13 +193,13 @@ void test(
 );
 
 void test(
-  "a daemon restart on the holder re-attaches: no cloud move, no outage",
+  "a planned daemon restart on the holder re-attaches: no cloud move, no outage",
   { skip: !isRoot, timeout: 120_000 },
   async (t) => {
-    const { bed, cloud, cluster } = await ociCluster(t);
+    const { bed, cloud, cluster } = await ociCluster(t, 50, ["--leave-resources-on-exit"]);
     const probe = await startProbe(bed, VIP, PORT);
     await sleep(300);
-    await cluster.killDaemon("node1", "SIGKILL");
+    await cluster.killDaemon("node1", "SIGTERM");
     await cluster.startDaemon("node1");
     await cluster.waitForStatus(
       "node2",

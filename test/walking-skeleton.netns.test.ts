@@ -23,9 +23,10 @@ const SAMPLE_ALERT = "/usr/share/pacemaker/alerts/alert_file.sh.sample";
 async function seedCluster(
   t: { after(fn: () => Promise<void>): void },
   setupArgs: string[] = [],
+  daemonArgs: string[] = [],
 ): Promise<{ bed: Bed; cluster: FloatipCluster }> {
   const bed = await createBed({ nodes: ["node1", "node2"], clientSubnet: "same" });
-  const cluster = new FloatipCluster(bed, ["node1", "node2"]);
+  const cluster = new FloatipCluster(bed, ["node1", "node2"], {}, daemonArgs);
   t.after(async () => {
     await cluster.destroy();
     await bed.destroy();
@@ -69,22 +70,16 @@ async function restartKeepsVip(
   how: "SIGKILL" | "SIGTERM",
   setupArgs: string[],
 ): Promise<void> {
-  const { bed, cluster } = await seedCluster(t, setupArgs);
-  if (how === "SIGTERM") {
-    // A planned restart (a package upgrade): the daemon runs with --leave-resources-on-exit.
-    await cluster.killDaemon("node1", "SIGKILL");
-    await cluster.startDaemon("node1", ["--leave-resources-on-exit"]);
-    await cluster.waitForStatus(
-      "node2",
-      (s) => s.online.length === 2 && s.resources[0]?.runningOn.join() === "node1",
-      10_000,
-      "rejoin",
-    );
-  }
+  // A planned restart (a package upgrade) runs daemons with --leave-resources-on-exit.
+  const { bed, cluster } = await seedCluster(
+    t,
+    setupArgs,
+    how === "SIGTERM" ? ["--leave-resources-on-exit"] : [],
+  );
   const probe = await startProbe(bed, VIP, PORT);
   await new Promise((resolve) => setTimeout(resolve, 500));
   await cluster.killDaemon("node1", how);
-  await cluster.startDaemon("node1", how === "SIGTERM" ? ["--leave-resources-on-exit"] : []);
+  await cluster.startDaemon("node1");
   await cluster.waitForStatus(
     "node2",
     (s) => s.online.length === 2 && s.resources[0]?.runningOn.join() === "node1",

@@ -30,6 +30,8 @@ export class FloatipCluster {
     private readonly bed: BedLike,
     readonly nodes: readonly string[],
     private readonly env: NodeJS.ProcessEnv = {},
+    /** Options every daemon of this cluster starts with, e.g. --leave-resources-on-exit. */
+    private readonly daemonArgs: readonly string[] = [],
   ) {
     this.dir = mkdtempSync(join(tmpdir(), "floatip-bed-"));
   }
@@ -53,6 +55,7 @@ export class FloatipCluster {
         join(this.dir, node),
         "--socket",
         this.socket(node),
+        ...this.daemonArgs,
         ...extraArgs,
       ],
       { env: { ...process.env, FLOATIP_LOG_LEVEL: "debug", ...this.env } },
