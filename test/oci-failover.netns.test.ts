@@ -105,7 +105,7 @@ void test(
     assert.ok(failover, "a failover event on the coordinator");
     assert.equal(failover.data["from"], "node1");
     assert.equal(failover.data["to"], "node2");
-    for (const phase of ["detectMs", "decideMs", "startMs", "totalMs"]) {
+    for (const phase of ["detectMs", "decideMs", "startMs", "totalMs", "cloudMoveMs", "verifyMs"]) {
       assert.equal(typeof failover.data[phase], "number", phase);
     }
     assert.ok((failover.data["detectMs"] as number) >= 900, "detection takes about the token (1 s)");

@@ -18,6 +18,8 @@ export interface AgentResult {
    * nodes only for the same resource; when absent the executor uses the time of the start.
    */
   generation?: number;
+  /** Durations (ms) of the parts of a start, e.g. a cloud VIP's cloudMoveMs and verifyMs, for failover records. */
+  phases?: Record<string, number>;
 }
 
 export interface AgentContext {

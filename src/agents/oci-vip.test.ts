@@ -111,6 +111,8 @@ void test("a start reports the cloud epoch as its generation, so the newest hold
   assert.equal(first.state, "running");
   assert.equal(second.state, "running");
   assert.ok((second.generation ?? 0) > (first.generation ?? 0), `${second.generation} > ${first.generation}`);
+  assert.equal(typeof second.phases?.["cloudMoveMs"], "number", "the start reports its cloud move time");
+  assert.equal(typeof second.phases?.["verifyMs"], "number", "and its verify time");
 });
 
 void test("a node stopped before it noticed it was displaced still does not take the VIP back", async () => {

@@ -55,7 +55,10 @@ export class OciVipAgent implements ResourceAgent {
     let claim: ClaimResult;
     // Started as soon as the cloud accepted the move, in parallel with the read-back that verifies it.
     let localStart: Promise<AgentResult> | null = null;
+    const startedAt = this.#options.clock.now();
+    let appliedAt: number | null = null;
     const onApplied = (): void => {
+      appliedAt = this.#options.clock.now();
       localStart = this.#local("start", ctx);
     };
     try {
@@ -84,9 +87,13 @@ export class OciVipAgent implements ResourceAgent {
     }
     // The cloud is checked at the next monitor, right after the start.
     this.#lastCloudCheck.delete(ip);
+    const verifiedAt = this.#options.clock.now();
+    const moved = appliedAt ?? verifiedAt;
     return {
       state: "running",
       generation: claim.epoch,
+      // The move is in effect from `moved` (traffic follows the cloud); the read-back verifies it.
+      phases: { cloudMoveMs: moved - startedAt, verifyMs: verifiedAt - moved },
       message: `${ip} ${claim.outcome} on VNIC ${claim.vnicId} (epoch ${claim.epoch}) and configured locally`,
     };
   }

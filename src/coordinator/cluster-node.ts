@@ -327,7 +327,7 @@ export class ClusterNode extends EventEmitter {
       this.deps.logger.info(f, "failover complete");
       this.deps.events?.record({
         type: "failover",
-        summary: `${f.resource} moved from ${f.from} to ${f.to} in ${f.totalMs} ms (detect ${f.detectMs}, decide ${f.decideMs}, start ${f.startMs})`,
+        summary: `${f.resource} moved from ${f.from} to ${f.to} in ${f.totalMs} ms (detect ${f.detectMs}, decide ${f.decideMs}, start ${f.startMs}${f.cloudMoveMs !== undefined ? `: cloud move ${f.cloudMoveMs}, verify ${f.verifyMs ?? "?"}` : ""})`,
         data: { ...f },
       });
     }

@@ -33,6 +33,21 @@ void test("a failover after a node loss is measured from the last heartbeat to t
   assert.deepEqual(t.observe({ node2: report("node2", "running") }, 12_000), [], "reported once");
 });
 
+void test("a cloud VIP's start phases (cloud move, verify) are carried into the failover record", () => {
+  const t = new FailoverTracker();
+  t.nodeLost("node1", ["VIP"], 0, 1000);
+  t.startRequested("VIP", "node2", 1001);
+  const running = report("node2", "running");
+  running.resources["VIP"] = {
+    state: "running",
+    failCount: 0,
+    startPhases: { cloudMoveMs: 610, verifyMs: 300 },
+  };
+  const [record] = t.observe({ node2: running }, 2000);
+  assert.equal(record?.cloudMoveMs, 610);
+  assert.equal(record?.verifyMs, 300);
+});
+
 void test("a restart in place after a resource failure is not a failover", () => {
   const t = new FailoverTracker();
   t.resourceFailed("VIP", "node1", 5_000);

@@ -13,6 +13,9 @@ export interface FailoverRecord {
   /** From that request until the new node reports the resource running (the cloud move and verify). */
   startMs: number;
   totalMs: number;
+  /** For a cloud VIP: the part of the start until the cloud accepted the move, and the read-back after it. */
+  cloudMoveMs?: number;
+  verifyMs?: number;
 }
 
 interface Pending {
@@ -56,7 +59,8 @@ export class FailoverTracker {
     const done: FailoverRecord[] = [];
     for (const [resource, p] of this.pending) {
       if (p.to === undefined || p.decidedAt === undefined) continue;
-      if (reports[p.to]?.resources[resource]?.state !== "running") continue;
+      const running = reports[p.to]?.resources[resource];
+      if (running?.state !== "running") continue;
       this.pending.delete(resource);
       if (p.to === p.from) continue; // restarted in place: a recovery, not a failover
       done.push({
@@ -68,6 +72,12 @@ export class FailoverTracker {
         decideMs: p.decidedAt - p.detectedAt,
         startMs: nowMs - p.decidedAt,
         totalMs: nowMs - p.startedAt,
+        ...(running.startPhases?.["cloudMoveMs"] !== undefined
+          ? { cloudMoveMs: running.startPhases["cloudMoveMs"] }
+          : {}),
+        ...(running.startPhases?.["verifyMs"] !== undefined
+          ? { verifyMs: running.startPhases["verifyMs"] }
+          : {}),
       });
     }
     return done;

@@ -18,6 +18,7 @@ interface Entry {
   failCount: number;
   lastFailureMs?: number;
   generation?: number;
+  startPhases?: Record<string, number>;
   message?: string;
   /** The operation in flight; one at a time per resource, like Pacemaker's executor. */
   busy: Promise<void> | null;
@@ -115,6 +116,7 @@ export class LocalExecutor {
         failCount: e.failCount,
         ...(e.lastFailureMs !== undefined ? { lastFailureMs: e.lastFailureMs } : {}),
         ...(e.generation !== undefined && e.state === "running" ? { generation: e.generation } : {}),
+        ...(e.startPhases !== undefined && e.state === "running" ? { startPhases: e.startPhases } : {}),
         ...(e.message !== undefined ? { message: e.message.slice(0, 300) } : {}),
       };
     }
@@ -214,6 +216,8 @@ export class LocalExecutor {
       if (op === "start") {
         if (result.state === "running") {
           entry.generation = result.generation ?? this.deps.clock.now();
+          if (result.phases !== undefined) entry.startPhases = result.phases;
+          else delete entry.startPhases;
           this.setState(entry, "running", result.message);
         } else if (result.state === "stopped" && isDisplaced(result)) {
           this.markDisplaced(entry, result);

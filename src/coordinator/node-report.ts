@@ -6,6 +6,8 @@ export const resourceReportSchema = z.object({
   failCount: z.number().int().min(0).max(1_000_000),
   lastFailureMs: z.number().optional(),
   generation: z.number().optional(),
+  /** How the last start of a running resource went, phase by phase (ms). */
+  startPhases: z.record(z.string().max(40), z.number()).optional(),
   message: z.string().max(300).optional(),
 });
 

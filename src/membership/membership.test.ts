@@ -4,6 +4,7 @@ import { ManualClock } from "../clock/manual-clock.ts";
 import { MemoryNetwork } from "./memory-transport.ts";
 import { Membership, type MembershipPeer, type MembershipView, type PayloadEvent } from "./membership.ts";
 import { encodePacket, packetKey } from "./packet.ts";
+import { wrapWithEcho } from "./rtt-echo.ts";
 import { seededRandom } from "./seeded-random.ts";
 import { MembershipError } from "./errors.ts";
 
@@ -208,13 +209,13 @@ void test("rejects a forged packet, a replayed packet and a truncated packet and
     sender: 2,
     incarnation: 77n,
     seq: 1n,
-    payload: Uint8Array.of(1),
+    payload: wrapWithEcho(0, [], Uint8Array.of(1)),
   });
   const forged = encodePacket(packetKey(Buffer.alloc(32, 0x11), "prod"), {
     sender: 2,
     incarnation: 78n,
     seq: 1n,
-    payload: Uint8Array.of(9),
+    payload: wrapWithEcho(0, [], Uint8Array.of(9)),
   });
 
   send(forged);
@@ -320,4 +321,17 @@ void test("bad timings, duplicate node ids and oversized payloads are refused wi
   const ok = new Membership({ ...base, transport: network.transport("d") });
   assert.throws(() => ok.setPayload(new Uint8Array(60_001)), isCode("FLOATIP_E_HEARTBEAT_PAYLOAD_TOO_LARGE"));
   ok.stop();
+});
+
+void test("heartbeats measure the round-trip time to each peer on the sender's own clock", () => {
+  const clock = new ManualClock(1_000);
+  const network = new MemoryNetwork({ clock, latencyMs: 3 });
+  const a = startNode(network, clock, 1);
+  const b = startNode(network, clock, 2);
+  clock.advance(500);
+  const rtt = a.membership.stats().rttMs[2];
+  assert.ok(rtt !== null && rtt !== undefined, "measured");
+  assert.ok(Math.abs(rtt - 6) <= 1, `about two 3 ms hops, got ${rtt}`);
+  a.membership.stop();
+  b.membership.stop();
 });

@@ -12,6 +12,7 @@ import {
   type PacketRejectReason,
 } from "./packet.ts";
 import { ReplayGuard } from "./replay-guard.ts";
+import { unwrapEcho, wrapWithEcho } from "./rtt-echo.ts";
 import type { Transport } from "./transport.ts";
 
 export interface MembershipPeer {
@@ -81,6 +82,8 @@ export interface MembershipStats {
    * numbers, which grow by one per send round), summed over the time this membership ran.
    */
   lost: Record<number, number>;
+  /** Configured peer id -> the latest heartbeat round-trip time in ms, or null before one was measured. */
+  rttMs: Record<number, number | null>;
 }
 
 /**
@@ -114,6 +117,9 @@ export class Membership extends EventEmitter<MembershipEvents> {
   readonly #counters = { sent: 0, received: 0, accepted: 0 };
   /** Per peer: the last sequence number accepted in its current incarnation, and the gaps seen so far. */
   readonly #received = new Map<number, { seq: bigint; lost: number }>();
+  /** Per peer: the send time of its latest heartbeat and when it arrived here, to echo back. */
+  readonly #lastFrom = new Map<number, { sentAtMs: number; receivedAtMs: number }>();
+  readonly #rttMs = new Map<number, number>();
   readonly #rejected: RejectCounters = {
     truncated: 0,
     trailingBytes: 0,
@@ -182,11 +188,17 @@ export class Membership extends EventEmitter<MembershipEvents> {
     // One sequence number per round, the same for every peer: each receiver sees consecutive numbers and
     // counts the gaps as lost heartbeats, and a packet replayed to another peer is no fresher there.
     this.#seq += 1n;
+    const now = this.#clock.now();
+    const echoes = [...this.#lastFrom].map(([nodeId, last]) => ({
+      nodeId,
+      echoedSentAtMs: last.sentAtMs,
+      heldMs: now - last.receivedAtMs,
+    }));
     const packet = encodePacket(this.#key, {
       sender: this.#selfId,
       incarnation: this.#incarnation,
       seq: this.#seq,
-      payload: this.#payload,
+      payload: wrapWithEcho(now, echoes, this.#payload),
     });
     for (const peer of this.#peers.values()) {
       const addr = peer.addrs[0];
@@ -212,11 +224,13 @@ export class Membership extends EventEmitter<MembershipEvents> {
   stats(): MembershipStats {
     const peers: Record<number, number | null> = {};
     const lost: Record<number, number> = {};
+    const rttMs: Record<number, number | null> = {};
     for (const id of this.#peers.keys()) {
       peers[id] = this.#detector.lastHeardMs(id) ?? null;
       lost[id] = this.#received.get(id)?.lost ?? 0;
+      rttMs[id] = this.#rttMs.get(id) ?? null;
     }
-    return { ...this.#counters, rejected: { ...this.#rejected }, peers, lost };
+    return { ...this.#counters, rejected: { ...this.#rejected }, peers, lost, rttMs };
   }
 
   /** Stops sending and ignores further packets; idempotent. The transport stays open for its owner to close. */
@@ -255,6 +269,11 @@ export class Membership extends EventEmitter<MembershipEvents> {
       this.#rejected.badSource++;
       return;
     }
+    const envelope = unwrapEcho(packet.payload);
+    if (!envelope.ok) {
+      this.#rejected.truncated++;
+      return;
+    }
     const verdict = this.#guard.admit(packet.sender, packet.incarnation, packet.seq);
     if (verdict === "replay") {
       this.#rejected.replay++;
@@ -264,8 +283,18 @@ export class Membership extends EventEmitter<MembershipEvents> {
     this.#counters.accepted++;
     const now = this.#clock.now();
     this.#detector.heard(packet.sender, packet.incarnation, now);
+    this.#lastFrom.set(packet.sender, { sentAtMs: envelope.sentAtMs, receivedAtMs: now });
+    const echo = envelope.echoes.find((e) => e.nodeId === this.#selfId);
+    if (echo !== undefined) {
+      const rtt = now - echo.echoedSentAtMs - echo.heldMs;
+      if (rtt >= 0 && Number.isFinite(rtt)) this.#rttMs.set(packet.sender, rtt);
+    }
     this.#evaluate(now);
-    this.emit("payload", { nodeId: packet.sender, incarnation: packet.incarnation, payload: packet.payload });
+    this.emit("payload", {
+      nodeId: packet.sender,
+      incarnation: packet.incarnation,
+      payload: envelope.payload,
+    });
   }
 
   #countGap(sender: number, seq: bigint, newLife: boolean): void {

@@ -22,6 +22,7 @@ function status(overrides: Partial<MetricsStatus> = {}): MetricsStatus {
       rejected: { badMac: 2, replay: 3, unknownSender: 0 },
       peers: { 2: NOW - 250, 3: null },
       lost: { 2: 4, 3: 0 },
+      rttMs: { 2: 0.4, 3: null },
     },
     config: {
       nodes: [
@@ -180,6 +181,12 @@ void test("heartbeat counters by rejection reason, per-peer loss and silence com
   assert.equal(sample(text, 'floatip_heartbeat_packets_rejected_total{reason="bad_mac"}'), 2);
   assert.equal(sample(text, 'floatip_heartbeat_packets_rejected_total{reason="replay"}'), 3);
   assert.equal(sample(text, 'floatip_heartbeat_packets_lost_total{peer="node2"}'), 4);
+  assert.equal(sample(text, 'floatip_heartbeat_rtt_seconds{peer="node2"}'), 0.0004);
+  assert.equal(
+    sample(text, 'floatip_heartbeat_rtt_seconds{peer="node3"}'),
+    undefined,
+    "no RTT before one was measured",
+  );
   assert.equal(sample(text, 'floatip_heartbeat_age_seconds{peer="node2"}'), 0.25);
   assert.equal(sample(text, 'floatip_heartbeat_age_seconds{peer="node3"}'), undefined, "never heard");
   metrics.close();

@@ -67,6 +67,7 @@ const membershipStats = z.object({
   rejected: z.record(z.string(), count),
   peers: z.record(z.string(), z.number().finite().nullable()),
   lost: z.record(z.string(), count).optional(),
+  rttMs: z.record(z.string(), z.number().finite().nullable()).optional(),
 });
 
 /**
@@ -196,6 +197,8 @@ export class ClusterMetrics {
       const peer = nameOf.get(id) ?? id;
       if (lastHeard !== null) m.hbAge.set({ peer }, Math.max(0, now - lastHeard) / 1000);
       m.hbLost.inc({ peer }, s.lost?.[id] ?? 0);
+      const rtt = s.rttMs?.[id];
+      if (rtt !== null && rtt !== undefined) m.hbRtt.set({ peer }, rtt / 1000);
     }
   }
 
@@ -321,6 +324,11 @@ export class ClusterMetrics {
       hbAge: gauge(
         "floatip_heartbeat_age_seconds",
         "Seconds since the last valid heartbeat from the peer arrived; absent until it is first heard.",
+        ["peer"],
+      ),
+      hbRtt: gauge(
+        "floatip_heartbeat_rtt_seconds",
+        "Latest heartbeat round-trip time to the peer (its echo of our send time, less how long it held it).",
         ["peer"],
       ),
     };
