@@ -174,18 +174,19 @@ void test(
     );
     assert.ok(cloud.movesOf(VIP).length <= 2, `moves: ${JSON.stringify(cloud.movesOf(VIP))}`);
     await bed.heal();
-    const holder = cloud.holderOf(VIP);
+    // The cluster converges on one copy, where the cloud holds it (a move still in flight may land first).
     await cluster.waitForStatus(
       "node1",
-      (s) => s.online.length === 2 && s.resources[0]?.runningOn.join() === holder,
+      (s) => s.online.length === 2 && s.resources[0]?.runningOn.join() === cloud.holderOf(VIP),
       20_000,
-      `one copy, on the cloud holder ${holder}`,
+      "one copy, on the cloud holder",
     );
     await sleep(3_000);
     assert.ok(
       cloud.movesOf(VIP).length <= 2,
-      `no ping-pong after the heal: ${JSON.stringify(cloud.movesOf(VIP))}`,
+      `at most one move in all, no ping-pong after the heal: ${JSON.stringify(cloud.movesOf(VIP))}`,
     );
+    const holder = cloud.holderOf(VIP);
     const status = await cluster.status("node2");
     assert.deepEqual(status.resources[0]?.runningOn, [holder]);
     t.diagnostic(`holder after heal: ${holder}; cloud moves: ${cloud.movesOf(VIP).length - 1}`);
