@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { createBed, type Bed } from "../tools/testbed/bed.ts";
+import { waitUntil } from "../tools/testbed/wait-until.ts";
 import { EmulatedCloud, OCI_BED_ENV } from "../tools/testbed/cloud-bed.ts";
 import { FloatipCluster } from "../tools/testbed/floatip-cluster.ts";
 import { startProbe, startResponders } from "../tools/testbed/probe.ts";
@@ -97,19 +98,6 @@ function log(text: string): void {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function until(
-  what: string,
-  timeoutMs: number,
-  check: () => boolean | Promise<boolean>,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await sleep(25);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
-
 /** Collects the JSON lines of a child's stdout and writes everything it prints to `logFile`. */
 function follow(child: ChildProcess, logFile: string): Record<string, unknown>[] {
   const events: Record<string, unknown>[] = [];
@@ -144,7 +132,7 @@ function floatipDeployment(bed: Bed, cloud: EmulatedCloud): Deployment {
       await cluster.startAll();
       await cluster.setup({ name: "bench", password: "bench-password" });
       await cluster.createVip({ vip: VIP, monitorInterval: "10s" });
-      await until("the cloud to show the VIP on node1", 10_000, () => cloud.holderOf(VIP) === "node1");
+      await waitUntil("the cloud to show the VIP on node1", 10_000, () => cloud.holderOf(VIP) === "node1");
     },
     detectedAt(node, after) {
       // The coordinator's "membership changed" line without the lost node (pino: time in epoch ms).
@@ -186,11 +174,11 @@ function seedDeployment(bed: Bed, cloud: EmulatedCloud, dir: string): Deployment
       }
       const seen = (node: string, ev: string): boolean =>
         (events.get(node) ?? []).some((e) => e["ev"] === ev);
-      await until("node1 to add the VIP", 20_000, () => seen("node1", "addr-added"));
-      await until("both seed nodes to see each other", 10_000, () =>
+      await waitUntil("node1 to add the VIP", 20_000, () => seen("node1", "addr-added"));
+      await waitUntil("both seed nodes to see each other", 10_000, () =>
         NODES.every((n) => seen(n, "membership")),
       );
-      await until("the cloud to show the VIP on node1", 10_000, () => cloud.holderOf(VIP) === "node1");
+      await waitUntil("the cloud to show the VIP on node1", 10_000, () => cloud.holderOf(VIP) === "node1");
     },
     detectedAt(node, after) {
       const e = (events.get(node) ?? []).find(
@@ -258,10 +246,10 @@ function keepalivedDeployment(bed: Bed, cloud: EmulatedCloud, dir: string): Depl
         children.push(child);
         follow(child, join(dir, `keepalived-${node}.log`));
       }
-      await until("node1's notify_master to add the VIP", 20_000, () =>
+      await waitUntil("node1's notify_master to add the VIP", 20_000, () =>
         readText(notifyLog("node1")).includes("added"),
       );
-      await until("the cloud to show the VIP on node1", 10_000, () => cloud.holderOf(VIP) === "node1");
+      await waitUntil("the cloud to show the VIP on node1", 10_000, () => cloud.holderOf(VIP) === "node1");
       if (children.some((c) => c.exitCode !== null)) {
         throw new Error(`keepalived exited: ${readText(join(dir, "keepalived-node1.log")).slice(-500)}`);
       }
@@ -322,7 +310,7 @@ async function oneRun(system: System, run: number): Promise<RunResult> {
     await deployment.start();
     const startedMoves = cloud.movesOf(VIP).length;
     const probe = await startProbe(bed, VIP, PORT);
-    await until(
+    await waitUntil(
       "the client to be answered by node1",
       10_000,
       () => probe.snapshot().lastResponder === "node1",
@@ -341,7 +329,7 @@ async function oneRun(system: System, run: number): Promise<RunResult> {
     failedHolder = holder;
     failedMovesBefore = movesBeforeDown;
     await bed.linkDown(holder);
-    await until(`the client to be answered by ${survivor}`, 45_000, () => {
+    await waitUntil(`the client to be answered by ${survivor}`, 45_000, () => {
       const s = probe.snapshot();
       return s.lastResponder === survivor && !s.outages.some((o) => o.open);
     });

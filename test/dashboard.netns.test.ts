@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { CHROMIUM, QUIET_CHROMIUM } from "../tools/testbed/chromium.ts";
 import { test } from "node:test";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { createBed } from "../tools/testbed/bed.ts";
@@ -13,24 +14,11 @@ import { FloatipCluster } from "../tools/testbed/floatip-cluster.ts";
  * node2's admin port, and shows node1's loss as it happens (the VIP's new holder and the failover's bar).
  */
 
-const CHROMIUM = "/usr/bin/chromium";
 const VIP = "10.0.0.200";
 const PASSWORD = "dashboard-secret";
 const SCREENSHOT = resolve(import.meta.dirname, "../test-output/dashboard-failover.png");
 const FAILED_SCREENSHOT = resolve(import.meta.dirname, "../test-output/dashboard-failover-failed.png");
 const isRoot = process.getuid?.() === 0;
-
-/** This machine has no internet: these keep chromium from trying to reach Google's services. */
-const QUIET_CHROMIUM = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 /** Playwright drives chromium over a pipe, which `ip netns exec` keeps: a wrapper puts it in `ns`. */
 function chromiumInNamespace(dir: string, ns: string): string {

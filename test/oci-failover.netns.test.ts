@@ -5,6 +5,7 @@ import { createBed, type Bed } from "../tools/testbed/bed.ts";
 import { EmulatedCloud, OCI_BED_ENV } from "../tools/testbed/cloud-bed.ts";
 import { FloatipCluster } from "../tools/testbed/floatip-cluster.ts";
 import { startProbe, startResponders } from "../tools/testbed/probe.ts";
+import { waitUntil } from "../tools/testbed/wait-until.ts";
 
 /**
  * The cloud move end to end: two nodes in two ADs of an emulated OCI region, the client in another
@@ -51,19 +52,6 @@ async function ociCluster(t: TestContext, latencyMs = 50, daemonArgs: string[] =
   return { bed, cloud, cluster };
 }
 
-async function waitFor(
-  what: string,
-  timeoutMs: number,
-  check: () => boolean | Promise<boolean>,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await sleep(50);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
-
 async function failoverUnder(
   t: TestContext,
   faults: Record<string, unknown>,
@@ -75,7 +63,7 @@ async function failoverUnder(
   await sleep(300);
   await cloud.faults(faults);
   await bed.linkDown("node1");
-  await waitFor("the VIP on node2 in the cloud", timeoutMs, () => cloud.holderOf(VIP) === "node2");
+  await waitUntil("the VIP on node2 in the cloud", timeoutMs, () => cloud.holderOf(VIP) === "node2", 50);
   await cluster.waitForStatus(
     "node2",
     (s) => s.resources[0]?.runningOn.join() === "node2",

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { CHROMIUM, QUIET_CHROMIUM } from "../../tools/testbed/chromium.ts";
 import { test } from "node:test";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { z } from "zod";
@@ -13,18 +14,6 @@ import type { ClusterEvent } from "../observability/event-log.ts";
 import { registerDashboardRoutes } from "./dashboard-routes.ts";
 
 /** The page in a real browser against a scripted admin API on loopback: what it derives from the data. */
-
-const CHROMIUM = "/usr/bin/chromium";
-const QUIET_CHROMIUM = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 function status(runningOn: string[], online: string[], startedAt = "2025-01-01T00:00:00.000Z"): unknown {
   return {
