@@ -189,6 +189,22 @@ const ROUTES: Route[] = [
     },
   },
   {
+    method: "GET",
+    pattern: /^\/instances$/,
+    operation: "ListInstances",
+    handle: (state, call) => {
+      const compartmentId = queryValue(call, "compartmentId");
+      if (compartmentId === undefined)
+        throw new ApiError(400, "MissingParameter", "compartmentId is required");
+      const instances = [...state.instances.values()].filter((i) => i.compartmentId === compartmentId);
+      const { page, headers } = paginate(instances, call);
+      return jsonReply(
+        page.map((i) => instanceJson(state, i)),
+        headers,
+      );
+    },
+  },
+  {
     method: "POST",
     pattern: /^\/instances\/([^/]+)$/,
     operation: "InstanceAction",

@@ -14,6 +14,7 @@ export type CoreOperation =
   | "GetSubnet"
   | "ListVnicAttachments"
   | "GetInstance"
+  | "ListInstances"
   | "InstanceAction";
 
 const VERBS = ["inspect", "read", "use", "manage"] as const;
@@ -30,6 +31,7 @@ export const REQUIRED_GRANTS: Record<CoreOperation, readonly string[]> = {
   GetSubnet: ["inspect subnets"],
   ListVnicAttachments: ["inspect vnic-attachments"],
   GetInstance: ["read instances"],
+  ListInstances: ["inspect instances"],
   InstanceAction: ["use instances"],
 };
 

@@ -205,6 +205,21 @@ export class OciSdkApi implements OciApi {
     return toInstanceInfo(response.instance);
   }
 
+  /** Every instance of a compartment, all pages (fencing maps node names to instances with it). */
+  async listInstances(compartmentId: string, options?: CallOptions): Promise<InstanceInfo[]> {
+    const items: InstanceInfo[] = [];
+    let page: string | undefined;
+    do {
+      const request: core.requests.ListInstancesRequest = { compartmentId, ...(page ? { page } : {}) };
+      const response = await this.#call("ListInstances", options, ({ compute }) =>
+        compute.listInstances(request),
+      );
+      items.push(...response.items.map(toInstanceInfo));
+      page = response.opcNextPage;
+    } while (page);
+    return items;
+  }
+
   async instanceAction(
     instanceId: string,
     action: InstanceActionKind,
