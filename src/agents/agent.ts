@@ -20,6 +20,11 @@ export interface AgentResult {
   generation?: number;
   /** Durations (ms) of the parts of a start, e.g. a cloud VIP's cloudMoveMs and verifyMs, for failover records. */
   phases?: Record<string, number>;
+  /**
+   * For a running resource: an opaque note for peers that may take the resource over (a cloud VIP's
+   * last known cloud version), gossiped in heartbeats and handed to the peer's start as `peerHint`.
+   */
+  handoverHint?: string;
 }
 
 export interface AgentContext {
@@ -27,6 +32,8 @@ export interface AgentContext {
   resourceId: string;
   params: Readonly<Record<string, string>>;
   signal: AbortSignal;
+  /** On start: the last `handoverHint` a peer reported for this resource, if any. */
+  peerHint?: string;
 }
 
 /** One resource agent; every method is idempotent and honours ctx.signal. */

@@ -316,7 +316,8 @@ void test("against the emulator: monitor through a cloud outage stays running wi
   await new Promise((resolve) => setTimeout(resolve, 5));
   const requestsBefore = emulator.state.requestLog.length;
   const after = await agent.monitor(ctx({ ip: TEST_VIP }));
-  assert.deepEqual(after, { state: "running" });
+  assert.equal(after.state, "running");
+  assert.equal(after.message, undefined, "the cloud check is no longer unknown");
   const asked = emulator.state.requestLog.slice(requestsBefore);
   assert.ok(
     asked.some((entry) => entry.method === "GET" && entry.status === 200),
@@ -338,4 +339,20 @@ void test("a standby's probe learns the VIP's OCID in the background, so its fai
   assert.ok(!failoverCalls.includes("ListPrivateIps"), `failover calls: ${failoverCalls.join(", ")}`);
   assert.equal(failoverCalls[0], "GetPrivateIp");
   assert.ok(b.address.present.has(VIP));
+});
+
+void test("the holder's hint travels through the agents: a takeover with it writes before it reads", async () => {
+  const { api, a, b } = cluster();
+  const started = await a.agent.start(ctx());
+  assert.ok(started.handoverHint, "a start reports a handover hint");
+  const monitored = await a.agent.monitor(ctx());
+  assert.equal(monitored.state, "running");
+  assert.ok(monitored.handoverHint, "so does a healthy monitor");
+  await b.agent.probe(ctx()); // the standby warms up
+  await new Promise((resolve) => setImmediate(resolve));
+  api.calls.length = 0;
+  const takeover = await b.agent.start({ ...ctx(), peerHint: monitored.handoverHint });
+  assert.equal(takeover.state, "running");
+  assert.equal(api.calls[0], "UpdatePrivateIp");
+  assert.equal(api.byAddress(VIP)?.vnicId, b.local.vnics[0]!.vnicId);
 });

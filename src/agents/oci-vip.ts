@@ -7,7 +7,8 @@ import type { AgentContext, AgentResult, ResourceAgent } from "./agent.ts";
 import { validateIpAddressParams } from "./ip-address.ts";
 
 /** What the agent needs from the cloud side; PrivateIpMover in production. */
-export type VipMover = Pick<PrivateIpMover, "claim" | "release" | "inspect" | "renew">;
+export type VipMover = Pick<PrivateIpMover, "claim" | "release" | "inspect" | "renew"> &
+  Partial<Pick<PrivateIpMover, "claimHint">>;
 
 export interface OciVipAgentOptions {
   mover: VipMover;
@@ -62,7 +63,12 @@ export class OciVipAgent implements ResourceAgent {
       localStart = this.#local("start", ctx);
     };
     try {
-      claim = await this.#options.mover.claim(ip, { mode, signal: ctx.signal, onApplied });
+      claim = await this.#options.mover.claim(ip, {
+        mode,
+        signal: ctx.signal,
+        onApplied,
+        ...(ctx.peerHint === undefined ? {} : { hint: ctx.peerHint }),
+      });
     } catch (error) {
       if (localStart) {
         await localStart;
@@ -92,6 +98,7 @@ export class OciVipAgent implements ResourceAgent {
     return {
       state: "running",
       generation: claim.epoch,
+      ...this.#hint(ip),
       // The move is in effect from `moved` (traffic follows the cloud); the read-back verifies it.
       phases: { cloudMoveMs: moved - startedAt, verifyMs: verifiedAt - moved },
       message: `${ip} ${claim.outcome} on VNIC ${claim.vnicId} (epoch ${claim.epoch}) and configured locally`,
@@ -122,8 +129,15 @@ export class OciVipAgent implements ResourceAgent {
     if (local.state === "stopped" || local.state === "failed") {
       return { state: "failed", message: `local address ${ip} is gone: ${local.message ?? local.state}` };
     }
-    if (local.state !== "running" || !this.#cloudCheckDue(ip)) return local;
-    return this.#cloudCheck(ctx, ip, local);
+    if (local.state !== "running") return local;
+    if (!this.#cloudCheckDue(ip)) return { ...local, ...this.#hint(ip) };
+    const checked = await this.#cloudCheck(ctx, ip, local);
+    return checked.state === "running" ? { ...checked, ...this.#hint(ip) } : checked;
+  }
+
+  #hint(ip: string): Pick<AgentResult, "handoverHint"> {
+    const hint = this.#options.mover.claimHint?.(ip);
+    return hint === undefined ? {} : { handoverHint: hint };
   }
 
   async probe(ctx: AgentContext): Promise<AgentResult> {
@@ -142,6 +156,7 @@ export class OciVipAgent implements ResourceAgent {
       return {
         state: "running",
         generation: seen.epoch,
+        ...this.#hint(ip),
         message: `${ip} is configured here and on this VNIC in the cloud (epoch ${seen.epoch})`,
       };
     }

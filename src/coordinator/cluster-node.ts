@@ -251,6 +251,7 @@ export class ClusterNode extends EventEmitter {
     this.reports.set(name, { incarnation, report, statusKey });
     const statusChanged = previous?.statusKey !== statusKey || previous.incarnation !== incarnation;
     for (const [rid, r] of Object.entries(report.resources)) {
+      if (r.state === "running" && r.hint !== undefined) this.deps.executor.notePeerHint(rid, r.hint);
       if (r.state === "failed" && previous?.report.resources[rid]?.state !== "failed") {
         this.failovers.resourceFailed(rid, name, this.deps.clock.now());
       }

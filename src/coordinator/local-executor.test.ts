@@ -161,3 +161,28 @@ void test("reprobeUnknown probes a displaced resource at once instead of waiting
   assert.equal(executor.report()["Cluster_VIP"]?.state, "stopped");
   assert.deepEqual(agent.calls.slice(-1), ["probe"]);
 });
+
+void test("a holder's handover hint is reported while running, and a peer's hint is handed to the next start", async () => {
+  const agent = new ScriptedAgent();
+  const contexts: AgentContext[] = [];
+  agent.start = (ctx: AgentContext) => {
+    contexts.push(ctx);
+    return Promise.resolve({ state: "running", handoverHint: "own-1" });
+  };
+  agent.defaults.monitor = { state: "running", handoverHint: "own-2" };
+  const { clock, executor } = setup(agent);
+  await settle(clock);
+  executor.notePeerHint("Cluster_VIP", "peer-hint");
+  executor.apply([{ op: "start", resource: "Cluster_VIP" }]);
+  await settle(clock);
+  assert.equal(contexts[0]?.peerHint, "peer-hint");
+  assert.equal(executor.report().Cluster_VIP?.hint, "own-1");
+  await settle(clock, 10_000);
+  assert.equal(executor.report().Cluster_VIP?.hint, "own-2", "a monitor refreshes the hint");
+  executor.apply([{ op: "stop", resource: "Cluster_VIP" }]);
+  await settle(clock);
+  assert.equal(executor.report().Cluster_VIP?.hint, undefined, "a stopped resource offers no hint");
+  executor.apply([{ op: "start", resource: "Cluster_VIP" }]);
+  await settle(clock);
+  assert.equal(contexts[1]?.peerHint, undefined, "a peer's hint is used for one start only");
+});

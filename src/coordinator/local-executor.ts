@@ -19,6 +19,7 @@ interface Entry {
   lastFailureMs?: number;
   generation?: number;
   startPhases?: Record<string, number>;
+  handoverHint?: string;
   message?: string;
   /** The operation in flight; one at a time per resource, like Pacemaker's executor. */
   busy: Promise<void> | null;
@@ -52,6 +53,8 @@ export interface ExecutorEvents {
  */
 export class LocalExecutor {
   private readonly entries = new Map<string, Entry>();
+  /** The last handover hint each resource's peer holder reported; kept after that peer is lost. */
+  private readonly peerHints = new Map<string, string>();
   private closed = false;
 
   constructor(
@@ -117,10 +120,16 @@ export class LocalExecutor {
         ...(e.lastFailureMs !== undefined ? { lastFailureMs: e.lastFailureMs } : {}),
         ...(e.generation !== undefined && e.state === "running" ? { generation: e.generation } : {}),
         ...(e.startPhases !== undefined && e.state === "running" ? { startPhases: e.startPhases } : {}),
+        ...(e.handoverHint !== undefined && e.state === "running" ? { hint: e.handoverHint } : {}),
         ...(e.message !== undefined ? { message: e.message.slice(0, 300) } : {}),
       };
     }
     return out;
+  }
+
+  /** A peer's report of a resource it runs: what this node's start may use if it takes over. */
+  notePeerHint(resourceId: string, hint: string): void {
+    this.peerHints.set(resourceId, hint);
   }
 
   /** Executes the coordinator's actions addressed to this node; repeated requests are no-ops. */
@@ -202,6 +211,7 @@ export class LocalExecutor {
       const result = await this.call(entry, "probe");
       entry.probed = true;
       if (result.generation !== undefined) entry.generation = result.generation;
+      this.noteHint(entry, result);
       // A probe that cannot tell stays "unknown": the policy then refuses to start the resource elsewhere.
       this.setState(entry, result.state === "failed" ? "failed" : result.state, result.message);
       this.scheduleMonitor(entry);
@@ -214,6 +224,8 @@ export class LocalExecutor {
       const started = this.deps.clock.now();
       const result = await this.call(entry, op);
       if (op === "start") {
+        this.peerHints.delete(entry.config.id);
+        this.noteHint(entry, result);
         if (result.state === "running") {
           entry.generation = result.generation ?? this.deps.clock.now();
           if (result.phases !== undefined) entry.startPhases = result.phases;
@@ -260,6 +272,7 @@ export class LocalExecutor {
         // Only failures are worth an event; a healthy monitor every few seconds is not news.
         queueMicrotask(() => this.reportAction(entry, "monitor", this.deps.clock.now() - started));
       }
+      this.noteHint(entry, result);
       if (result.state === "running" || result.state === "unknown") {
         // "unknown" (a cloud error) is never a failure by itself.
         if (result.message !== entry.message) this.setState(entry, "running", result.message);
@@ -269,6 +282,12 @@ export class LocalExecutor {
         this.recordFailure(entry, result, entry.failCount + 1);
       }
     });
+  }
+
+  private noteHint(entry: Entry, result: AgentResult): void {
+    if (result.state === "running" && result.handoverHint !== undefined)
+      entry.handoverHint = result.handoverHint;
+    else if (result.state !== "running" && result.state !== "unknown") delete entry.handoverHint;
   }
 
   private recordFailure(entry: Entry, result: AgentResult, failCount: number): void {
@@ -313,7 +332,13 @@ export class LocalExecutor {
     const controller = new AbortController();
     const timer = this.deps.clock.setTimeout(() => controller.abort(new Error(`${op} timed out`)), timeoutMs);
     try {
-      const ctx = { resourceId: entry.config.id, params: entry.config.params, signal: controller.signal };
+      const peerHint = op === "start" ? this.peerHints.get(entry.config.id) : undefined;
+      const ctx = {
+        resourceId: entry.config.id,
+        params: entry.config.params,
+        signal: controller.signal,
+        ...(peerHint === undefined ? {} : { peerHint }),
+      };
       const pending = entry.agent[op](ctx);
       const aborted = new Promise<AgentResult>((resolve) =>
         controller.signal.addEventListener(

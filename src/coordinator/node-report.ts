@@ -9,6 +9,8 @@ export const resourceReportSchema = z.object({
   /** How the last start of a running resource went, phase by phase (ms). */
   startPhases: z.record(z.string().max(40), z.number()).optional(),
   message: z.string().max(300).optional(),
+  /** The holder's handover hint (a cloud VIP's last known version), for the node that takes over. */
+  hint: z.string().max(300).optional(),
 });
 
 export const actionSchema = z.object({

@@ -252,3 +252,79 @@ void test("once the cluster is whole again a node forgets it was displaced: a la
   assert.equal(taken.outcome, "moved");
   assert.equal(api.byAddress(VIP)!.vnicId, a.vnics[0]!.vnicId);
 });
+
+void test("with the holder's hint a takeover is one guarded write before the read-back, no read first", async () => {
+  const { api, b, moverA, moverB } = world();
+  await moverA.claim(VIP);
+  await moverB.inspect(VIP); // a standby learns the private IP ahead of time
+  const hint = moverA.claimHint(VIP);
+  assert.ok(hint, "the holder offers a hint");
+  assert.equal(moverB.claimHint(VIP), undefined, "a node that does not hold the VIP offers none");
+  api.calls.length = 0;
+  const result = await moverB.claim(VIP, { hint });
+  assert.equal(result.outcome, "moved");
+  assert.deepEqual(api.calls, ["UpdatePrivateIp", "GetPrivateIp"]);
+  const stored = api.byAddress(VIP)!;
+  assert.equal(stored.vnicId, b.vnics[0]!.vnicId);
+  assert.deepEqual(readHoldTags(stored.freeformTags).epoch, 2);
+});
+
+void test("a hint made stale by the holder's lease renewal costs a 412 and the claim still moves the VIP", async () => {
+  const { api, b, clock, moverA, moverB } = world();
+  await moverA.claim(VIP);
+  await moverB.inspect(VIP);
+  const hint = moverA.claimHint(VIP);
+  clock.advance(LEASE_MS / 2);
+  assert.equal((await moverA.renew(VIP)).outcome, "renewed");
+  assert.notEqual(moverA.claimHint(VIP), hint, "the renewal changed the ETag the holder reports");
+  api.calls.length = 0;
+  const result = await moverB.claim(VIP, { hint });
+  assert.equal(result.outcome, "moved");
+  assert.equal(api.calls[0], "UpdatePrivateIp", "the hinted write was tried first");
+  assert.equal(api.byAddress(VIP)!.vnicId, b.vnics[0]!.vnicId);
+  assert.equal(readHoldTags(api.byAddress(VIP)!.freeformTags).epoch, 2);
+});
+
+void test("a stale hint from an older holder never makes a claim stand down (412 means read, not lost race)", async () => {
+  const { api, a, b, mover, moverA, moverB } = world();
+  const c = instance("c");
+  c.vnics[0]!.vnicId = "ocid1.vnic.test.c";
+  api.addVnic({ id: c.vnics[0]!.vnicId, subnetId: SUBNET });
+  await moverA.claim(VIP);
+  await moverB.inspect(VIP);
+  const oldHint = moverA.claimHint(VIP);
+  await mover(c).claim(VIP); // c took it over (epoch 2) and then died
+  const result = await moverB.claim(VIP, { hint: oldHint });
+  assert.equal(result.outcome, "moved");
+  assert.equal(api.byAddress(VIP)!.vnicId, b.vnics[0]!.vnicId);
+  assert.equal(readHoldTags(api.byAddress(VIP)!.freeformTags).epoch, 3);
+  assert.notEqual(api.byAddress(VIP)!.vnicId, a.vnics[0]!.vnicId);
+});
+
+void test("a hint is not used when someone changed the other tags since this node read them (they would be lost)", async () => {
+  const { api, moverA, moverB } = world();
+  await moverA.claim(VIP);
+  await moverB.inspect(VIP);
+  api.setPrivateIp(api.byAddress(VIP)!.id, {
+    freeformTags: { ...api.byAddress(VIP)!.freeformTags, "cost-center": "42" },
+  });
+  await moverA.inspect(VIP); // the holder's view now has the new tag
+  api.calls.length = 0;
+  const result = await moverB.claim(VIP, { hint: moverA.claimHint(VIP) });
+  assert.equal(result.outcome, "moved");
+  assert.equal(api.calls[0], "GetPrivateIp", "no blind write with tags older than the cloud's");
+  assert.equal(api.byAddress(VIP)!.freeformTags["cost-center"], "42");
+});
+
+void test("garbage hints are ignored", async () => {
+  const { api, b, moverA, moverB } = world();
+  await moverA.claim(VIP);
+  await moverB.inspect(VIP);
+  for (const hint of ["", "x", "1.2.zzzzzzzz.etag", "1.2.abcdef01.", "a.b.c.d"]) {
+    api.calls.length = 0;
+    await moverB.claim(VIP, { hint });
+    assert.notEqual(api.calls[0], "UpdatePrivateIp", hint);
+    await moverA.claim(VIP, { mode: "force" });
+  }
+  assert.notEqual(api.byAddress(VIP)!.vnicId, b.vnics[0]!.vnicId);
+});

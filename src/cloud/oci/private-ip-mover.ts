@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { Clock } from "../../clock/clock.ts";
 import { backoffDelayMs } from "./backoff.ts";
+import { decodeClaimHint, encodeClaimHint, otherTagsDigest } from "./claim-hint.ts";
 import { vnicForIp, type LocalInstance, type LocalVnic } from "./discovery.ts";
 import { DisplacementMemory } from "./displacement-memory.ts";
 import { OciCloudError, describeError } from "./errors.ts";
@@ -98,6 +99,8 @@ export class PrivateIpMover {
   readonly #logger: Logger;
   /** Private IP OCIDs by VIP: the OCID stays when the IP moves, so inspect needs one GET, not a list. */
   readonly #privateIpIds = new Map<string, string>();
+  /** The last state of each VIP's private IP this node read or wrote, and whether it was on our VNIC. */
+  readonly #known = new Map<string, { seen: Versioned<PrivateIpInfo>; ours: boolean }>();
 
   constructor(options: PrivateIpMoverOptions) {
     this.#options = options;
@@ -118,13 +121,16 @@ export class PrivateIpMover {
    */
   async claim(
     vip: string,
-    options: { mode?: ClaimMode; signal?: AbortSignal; onApplied?: () => void } = {},
+    options: { mode?: ClaimMode; signal?: AbortSignal; onApplied?: () => void; hint?: string } = {},
   ): Promise<ClaimResult> {
     const { signal } = options;
     const mode = options.mode ?? "normal";
     const target = await this.#target(vip, signal);
-    for (let round = 1; round <= 2; round++) {
-      const current = await this.#find(vip, target, signal);
+    const hinted = this.#fromHint(vip, options.hint, target);
+    const rounds = hinted ? 3 : 2;
+    for (let round = 1; round <= rounds; round++) {
+      const fromHint = round === 1 && hinted !== undefined;
+      const current = fromHint ? hinted : await this.#find(vip, target, signal);
       if (!current) {
         const created = await this.#create(vip, target, signal, options.onApplied);
         if (created) return created;
@@ -155,14 +161,20 @@ export class PrivateIpMover {
         leaseUntil: this.#leaseEnd(),
       };
       try {
-        await this.#options.api.updatePrivateIp(
+        const written = await this.#options.api.updatePrivateIp(
           pip.id,
           { vnicId: target.vnic.vnicId, freeformTags: withHoldTags(pip.freeformTags, next) },
           current.etag,
           callOptions(signal),
         );
+        this.#remember(vip, written, target);
       } catch (error) {
         if (!(error instanceof OciCloudError && error.isEtagMismatch)) throw error;
+        if (fromHint) {
+          // The holder wrote again after its last heartbeat (or the hint is older): read, then decide.
+          this.#logger.debug({ vip }, "claim hint was stale; reading the private IP");
+          continue;
+        }
         const after = await this.#options.api.getPrivateIp(pip.id, callOptions(signal));
         const seen = readHoldTags(after.value.freeformTags);
         const ourWriteLanded =
@@ -252,6 +264,7 @@ export class PrivateIpMover {
         return { outcome: "not-holder", holderVnicId: pip.vnicId, epoch: tags.epoch, displaced };
       }
       const ownTags = tags.holder === target.local.instanceId;
+      this.#remember(vip, current, target);
       if (ownTags && tags.leaseUntil - this.#now() > this.#options.leaseMs * RENEW_WHEN_REMAINING_BELOW) {
         await this.#memory.markHeld(vip, tags.epoch);
         return { outcome: "fresh", leaseUntil: tags.leaseUntil, epoch: tags.epoch };
@@ -263,12 +276,13 @@ export class PrivateIpMover {
         leaseUntil: this.#leaseEnd(),
       };
       try {
-        await this.#options.api.updatePrivateIp(
+        const written = await this.#options.api.updatePrivateIp(
           pip.id,
           { freeformTags: withHoldTags(pip.freeformTags, next) },
           current.etag,
           callOptions(signal),
         );
+        this.#remember(vip, written, target);
       } catch (error) {
         if (error instanceof OciCloudError && error.isEtagMismatch) continue;
         throw error;
@@ -304,12 +318,13 @@ export class PrivateIpMover {
         if (tags.leaseUntil === 0 && pip.freeformTags["floatip-lease"] !== undefined)
           return { outcome: "released" };
         try {
-          await this.#options.api.updatePrivateIp(
+          const written = await this.#options.api.updatePrivateIp(
             pip.id,
             { freeformTags: withHoldTags(pip.freeformTags, { ...tags, leaseUntil: 0 }) },
             current.etag,
             callOptions(signal),
           );
+          this.#remember(vip, written, target);
           return { outcome: "released" };
         } catch (error) {
           if (!(error instanceof OciCloudError && error.isEtagMismatch)) throw error;
@@ -339,7 +354,7 @@ export class PrivateIpMover {
     if (knownId !== undefined) {
       try {
         const current = await api.getPrivateIp(knownId, callOptions(signal));
-        if (current.value.ipAddress === vip) return current;
+        if (current.value.ipAddress === vip) return this.#remember(vip, current, target);
       } catch (error) {
         if (!(error instanceof OciCloudError && error.detail.status === 404)) throw error;
       }
@@ -361,7 +376,7 @@ export class PrivateIpMover {
     if (only.isPrimary) throw primaryError(vip, only);
     const current = await api.getPrivateIp(only.id, callOptions(signal));
     this.#privateIpIds.set(vip, only.id);
-    return current;
+    return this.#remember(vip, current, target);
   }
 
   /** Creates the VIP on our VNIC; undefined when someone else created it first (the caller re-reads). */
@@ -383,6 +398,7 @@ export class PrivateIpMover {
       throw error;
     }
     this.#privateIpIds.set(vip, created.value.id);
+    this.#remember(vip, created, target);
     this.#logger.info({ vip, privateIpId: created.value.id }, "created the VIP as a secondary private IP");
     onApplied?.();
     return this.#verify(vip, target, created.value.id, hold, "created", signal);
@@ -435,7 +451,11 @@ export class PrivateIpMover {
           signal,
         );
       }
-      const seen = await this.#options.api.getPrivateIp(privateIpId, callOptions(signal));
+      const seen = this.#remember(
+        vip,
+        await this.#options.api.getPrivateIp(privateIpId, callOptions(signal)),
+        target,
+      );
       last = seen.value;
       const tags = readHoldTags(seen.value.freeformTags);
       if (
@@ -492,6 +512,55 @@ export class PrivateIpMover {
       return true;
     }
     return record.displaced !== undefined && tags.holder !== target.local.instanceId;
+  }
+
+  /**
+   * What this node last wrote to or read from `vip`'s private IP while holding it, for its peers (see
+   * claim-hint.ts); undefined when this node does not hold the VIP as far as it knows.
+   */
+  claimHint(vip: string): string | undefined {
+    const known = this.#known.get(vip);
+    if (!known?.ours || known.seen.etag === undefined) return undefined;
+    const tags = readHoldTags(known.seen.value.freeformTags);
+    return encodeClaimHint({
+      etag: known.seen.etag,
+      epoch: tags.epoch,
+      leaseUntil: tags.leaseUntil,
+      otherTags: otherTagsDigest(known.seen.value.freeformTags),
+    });
+  }
+
+  #remember(vip: string, seen: Versioned<PrivateIpInfo>, target: Target): Versioned<PrivateIpInfo> {
+    this.#known.set(vip, { seen, ours: seen.value.vnicId === target.vnic.vnicId });
+    return seen;
+  }
+
+  /**
+   * The private IP as the holder's hint says it is now: our last read of the object (its OCID and the
+   * tags floatip does not own) with the hint's ETag and hold record. Undefined when the hint is missing,
+   * unreadable, or our copy of the other tags differs from the holder's (a write would lose them).
+   */
+  #fromHint(vip: string, text: string | undefined, target: Target): Versioned<PrivateIpInfo> | undefined {
+    const hint = decodeClaimHint(text);
+    const known = this.#known.get(vip);
+    if (!hint || !known || known.ours) return undefined;
+    const { value } = known.seen;
+    if (otherTagsDigest(value.freeformTags) !== hint.otherTags) return undefined;
+    const seenHolder = readHoldTags(value.freeformTags).holder;
+    const holder = seenHolder === target.local.instanceId ? undefined : seenHolder;
+    return {
+      // The holder is another node's VNIC, whichever: the hint came from the node that holds it.
+      value: {
+        ...value,
+        vnicId: undefined,
+        freeformTags: withHoldTags(value.freeformTags, {
+          epoch: hint.epoch,
+          holder,
+          leaseUntil: hint.leaseUntil,
+        }),
+      },
+      etag: hint.etag,
+    };
   }
 
   /** The cluster is whole again: displacements seen during a partition no longer hold a claim back. */
