@@ -105,9 +105,23 @@ export const totemSchema = z.object({
   port: z.number().int().min(1).max(65535).default(5405),
 });
 
+/** A witness (`floatip witness`) giving a third vote, like corosync-qnetd with model net. */
+export const quorumDeviceSchema = z.object({
+  model: z.literal("net"),
+  /** ffsplit: the vote goes to the largest partition; on a tie to the one that had it, then lowest node id. */
+  algorithm: z.literal("ffsplit").default("ffsplit"),
+  /** The name the witness was authorised under (`host auth NAME`). */
+  host: z.string().min(1).max(253),
+  /** Where the votes go (UDP), resolved when the device was added. */
+  addr: z.ipv4(),
+  port: z.number().int().min(1).max(65535).default(5403),
+});
+
 export const quorumSchema = z.object({
   twoNode: z.boolean().default(true),
-  waitForAll: z.boolean().default(false),
+  /** Unset: follows two_node, as votequorum does (two_node implies wait_for_all unless told otherwise). */
+  waitForAll: z.boolean().optional(),
+  device: quorumDeviceSchema.optional(),
 });
 
 export const locationConstraintSchema = z.object({
@@ -319,7 +333,7 @@ export const clusterConfigSchema = z
     epoch: z.number().int().min(0),
     nodes: z.array(nodeSchema).min(1).max(64),
     totem: totemSchema.default(() => ({ tokenMs: 1000, heartbeatIntervalMs: 100, port: 5405 })),
-    quorum: quorumSchema.default(() => ({ twoNode: true, waitForAll: false })),
+    quorum: quorumSchema.default(() => ({ twoNode: true })),
     properties: paramMapSchema.default(() => ({})),
     resourceDefaults: paramMapSchema.default(() => ({})),
     resources: z.array(resourceSchema).default(() => []),

@@ -6,7 +6,12 @@ import type { Membership } from "../membership/membership.ts";
 import type { Logger } from "../observability/logger.ts";
 import { decide } from "../policy/decide.ts";
 import type { NodeStatus, PolicyDecision } from "../policy/types.ts";
-import { isQuorate } from "../quorum/votequorum.ts";
+import {
+  effectiveQuorumOptions,
+  quorumState,
+  type DeviceVote,
+  type QuorumState,
+} from "../quorum/votequorum.ts";
 import type { EventLog } from "../observability/event-log.ts";
 import { FailoverTracker } from "./failover-tracker.ts";
 import type { LocalExecutor } from "./local-executor.ts";
@@ -25,6 +30,8 @@ export interface ClusterNodeDeps {
   zone?: string;
   /** Persists a newer configuration received from a peer; returns false when it was not newer. */
   adoptConfig(config: ClusterConfig): boolean;
+  /** The witness's vote (quorum device), told every membership change; absent without a witness. */
+  quorumDevice?: { setView(memberIds: number[]): void; vote(): DeviceVote };
 }
 
 interface PeerReport {
@@ -69,6 +76,7 @@ export class ClusterNode extends EventEmitter {
   private decision: PolicyDecision | null = null;
   private lastDcSection: NodeReport["dc"] | null = null;
   private publishScheduled = false;
+  private lastQuorate: boolean | null = null;
 
   constructor(private readonly deps: ClusterNodeDeps) {
     super();
@@ -105,6 +113,7 @@ export class ClusterNode extends EventEmitter {
 
   /** Something local changed (a resource state); re-decide and gossip at once. */
   refresh(): void {
+    this.recordQuorumChange();
     this.decideIfDc();
     this.schedulePublish();
   }
@@ -202,6 +211,7 @@ export class ClusterNode extends EventEmitter {
     }
     this.alive = names;
     if (this.config.nodes.every((n) => names.has(n.name))) this.allSeenOnce = true;
+    this.deps.quorumDevice?.setView(this.config.nodes.filter((n) => names.has(n.name)).map((n) => n.id));
     this.deps.logger.info(
       { online: [...names], lost: view.lost, restarted: view.restarted },
       "membership changed",
@@ -281,8 +291,12 @@ export class ClusterNode extends EventEmitter {
         ? { probed: report.probed && report.configEpoch === this.config.epoch, resources: report.resources }
         : { probed: false, resources: {} };
     }
+    const quorum = this.quorumInfo();
+    // Until the witness answers for a new view, neither start nor stop: no-quorum-policy=freeze.
     const decision = decide({
-      config: this.config,
+      config: quorum.pending
+        ? { ...this.config, properties: { ...this.config.properties, "no-quorum-policy": "freeze" } }
+        : this.config,
       view: { online, quorate: this.quorate() },
       status,
       nowMs: this.deps.clock.now(),
@@ -404,12 +418,40 @@ export class ClusterNode extends EventEmitter {
   }
 
   private quorate(): boolean {
-    return isQuorate({
+    return this.quorumInfo().quorate;
+  }
+
+  /** Votes, flags and whether this partition is quorate (corosync-quorumtool's view of this node). */
+  quorumInfo(): QuorumState {
+    return quorumState({
       expectedVotes: this.config.nodes.length,
       aliveVotes: this.config.nodes.filter((n) => this.alive.has(n.name)).length,
-      twoNode: this.config.quorum.twoNode,
-      waitForAll: this.config.quorum.waitForAll,
+      ...effectiveQuorumOptions(this.config.quorum, this.config.nodes.length),
       allSeenOnce: this.allSeenOnce,
+      ...(this.config.quorum.device && this.deps.quorumDevice
+        ? { device: this.deps.quorumDevice.vote() }
+        : {}),
+    });
+  }
+
+  /** `quorum unblock`: stop waiting for all nodes (wait_for_all) on this running node. */
+  unblockQuorum(): void {
+    this.allSeenOnce = true;
+    this.refresh();
+  }
+
+  private recordQuorumChange(): void {
+    const quorate = this.quorate();
+    if (quorate === this.lastQuorate) return;
+    const first = this.lastQuorate === null;
+    this.lastQuorate = quorate;
+    if (first && !quorate) return;
+    const q = this.quorumInfo();
+    this.deps.logger.info({ quorate, votes: q.totalVotes, expected: q.expectedVotes }, "quorum changed");
+    this.deps.events?.record({
+      type: "quorum",
+      summary: `${quorate ? "quorum gained" : "quorum lost"} (${q.totalVotes} of ${q.expectedVotes} votes)`,
+      data: { quorate, totalVotes: q.totalVotes, expectedVotes: q.expectedVotes, flags: q.flags },
     });
   }
 

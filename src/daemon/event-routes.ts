@@ -10,6 +10,7 @@ const EVENT_TYPES = [
   "cloud-call",
   "failover",
   "config",
+  "quorum",
 ] as const;
 const typesSchema = z.array(z.enum(EVENT_TYPES)).optional();
 

@@ -8,7 +8,8 @@ export type ClusterEventType =
   | "resource" // a resource failed or was displaced here
   | "cloud-call" // one OCI API call (operation, status, latency, opc-request-id)
   | "failover" // a resource moved after a node loss or failure, with its phase durations
-  | "config"; // a configuration change (epoch)
+  | "config" // a configuration change (epoch)
+  | "quorum"; // quorum gained or lost, the witness vote granted or lost
 
 export interface ClusterEvent {
   /** Grows by one per event on this node; `since` pages with it. */
