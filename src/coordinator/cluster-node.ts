@@ -292,11 +292,13 @@ export class ClusterNode extends EventEmitter {
         : { probed: false, resources: {} };
     }
     const quorum = this.quorumInfo();
-    // Until the witness answers for a new view, neither start nor stop: no-quorum-policy=freeze.
+    // Until the witness answers for a new view, or (wait_for_all) until every node was seen, neither start
+    // nor stop: a restarted daemon re-attaching to its resources must not stop them before it hears its peers.
     const decision = decide({
-      config: quorum.pending
-        ? { ...this.config, properties: { ...this.config.properties, "no-quorum-policy": "freeze" } }
-        : this.config,
+      config:
+        quorum.pending || quorum.waitingForAll
+          ? { ...this.config, properties: { ...this.config.properties, "no-quorum-policy": "freeze" } }
+          : this.config,
       view: { online, quorate: this.quorate() },
       status,
       nowMs: this.deps.clock.now(),
