@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { callApi, type Endpoint } from "../api/client.ts";
 import type { StatusSnapshot } from "../api/status-types.ts";
+import { registerOciStatusCommand } from "./oci-status-command.ts";
 
 /** `floatip oci check`: the preflight, run on the node itself with the settings the daemon would use. */
 export function registerOciCommands(program: Command, endpointOf: (cmd: Command) => Endpoint): void {
@@ -23,6 +24,7 @@ export function registerOciCommands(program: Command, endpointOf: (cmd: Command)
       else process.stdout.write(`${formatCheckText(results)}\n`);
       if (!report.ok) process.exitCode = 1;
     });
+  registerOciStatusCommand(oci);
 }
 
 async function configuredVips(endpoint: Endpoint): Promise<string[]> {
