@@ -32,6 +32,8 @@ export class FloatipCluster {
     private readonly env: NodeJS.ProcessEnv = {},
     /** Options every daemon of this cluster starts with, e.g. --leave-resources-on-exit. */
     private readonly daemonArgs: readonly string[] = [],
+    /** Environment of one node's daemon on top of `env`, e.g. its own libfaketime offset file. */
+    private readonly nodeEnv: (node: string) => NodeJS.ProcessEnv = () => ({}),
   ) {
     this.dir = mkdtempSync(join(tmpdir(), "floatip-bed-"));
   }
@@ -58,7 +60,7 @@ export class FloatipCluster {
         ...this.daemonArgs,
         ...extraArgs,
       ],
-      { env: { ...process.env, FLOATIP_LOG_LEVEL: "debug", ...this.env } },
+      { env: { ...process.env, FLOATIP_LOG_LEVEL: "debug", ...this.env, ...this.nodeEnv(node) } },
     );
     const log = createWriteStream(this.logFile(node), { flags: "a" });
     child.stdout?.pipe(log);
