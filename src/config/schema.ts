@@ -169,6 +169,19 @@ export const groupSchema = z.object({
   meta: paramMapSchema.default(() => ({})),
 });
 
+/**
+ * A fence device (pcs stonith create NAME TYPE ...): fence_oci (the node's OCI instance through the API),
+ * fence_exec (a site script) or an installed agent of the fence-agents package (/usr/sbin/fence_*).
+ * Pacemaker's pcmk_host_map, pcmk_host_list and pcmk_delay_base are among the params.
+ */
+export const stonithDeviceSchema = z.object({
+  id: idSchema,
+  type: z.string().regex(/^fence_[A-Za-z0-9_]+$/, "must be a fence agent name like fence_oci"),
+  params: paramMapSchema.default(() => ({})),
+  meta: paramMapSchema.default(() => ({})),
+  ops: z.array(operationSchema).default(() => []),
+});
+
 /** Alert meta attributes with their value rules (Pacemaker's names, plus `events` for webhooks). */
 export const knownAlertMetaSchemas = {
   /** How long one run of the agent (or one webhook attempt) may take; Pacemaker's default is 30s. */
@@ -347,6 +360,8 @@ export const clusterConfigSchema = z
       .default(() => ({ location: [], colocation: [], order: [] })),
     /** Alert agents and webhooks (pcs alert ...), run by every node for its own events. */
     alerts: alertListSchema.default(() => []),
+    /** Fence devices (pcs stonith ...), in the order they are tried. */
+    stonith: z.array(stonithDeviceSchema).default(() => []),
   })
   .superRefine((cfg, ctx) => {
     const seen = (values: readonly (string | number)[], path: string, what: string) => {
@@ -374,6 +389,12 @@ export const clusterConfigSchema = z
       "groups",
       "group id",
     );
+    // Fence devices are resources of class stonith in Pacemaker: one id space with the resources.
+    seen(
+      [...cfg.resources.map((r) => r.id), ...cfg.stonith.map((d) => d.id)],
+      "stonith",
+      "resource or stonith id",
+    );
     checkGroupsAndConstraints(cfg, ctx);
     checkKnownAttributes(cfg, ctx);
     if (cfg.totem.heartbeatIntervalMs * 2 > cfg.totem.tokenMs) {
@@ -395,3 +416,4 @@ export type OrderConstraint = z.infer<typeof orderConstraintSchema>;
 export type GroupConfig = z.infer<typeof groupSchema>;
 export type AlertConfig = z.infer<typeof alertSchema>;
 export type AlertRecipientConfig = z.infer<typeof alertRecipientSchema>;
+export type StonithDeviceConfig = z.infer<typeof stonithDeviceSchema>;

@@ -1,5 +1,6 @@
 import { knownPropertySchemas, type ClusterConfig } from "../config/schema.ts";
 import { allocate } from "./allocate.ts";
+import { planFencing } from "./fencing.ts";
 import { observe, type ObservedState } from "./observed-state.ts";
 import { buildPolicyModel, type PolicyModel } from "./resource-model.ts";
 import { planTransition } from "./transition.ts";
@@ -132,11 +133,19 @@ export function decide(input: PolicyInput): PolicyDecision {
   else if (!view.quorate && options.noQuorumPolicy === "ignore")
     notes.push("cluster: no quorum, ignored by policy");
   const seed = initiallyBlocked(model, options, view.quorate, notes);
+  const fencing = planFencing(config, input.lost ?? {}, view.quorate);
+  for (const id of fencing.held) seed.add(id);
+  notes.push(...fencing.notes);
   const placed = placeResources(model, observed, eligible, seed, options, freeze);
 
   const unprobed = online.filter((n) => status[n]?.probed !== true);
   const startHold = unprobed.length > 0 ? `waiting for ${unprobed.join(", ")} to finish probing` : null;
   const transition = planTransition({ model, observed, placement: placed.placement, startHold });
   notes.push(...model.notes, ...observed.notes, ...placed.notes, ...transition.notes);
-  return { placement: placed.placement, actions: transition.actions, notes: [...new Set(notes)] };
+  return {
+    placement: placed.placement,
+    actions: transition.actions,
+    notes: [...new Set(notes)],
+    fencing: fencing.requests,
+  };
 }

@@ -22,10 +22,13 @@
  *   now 1000                                the clock, in ms (default 0)
  *   probing node2                           node2 has not finished probing
  *   status node1 Cluster_VIP=running Http_Check=failed:2@900   state[:failCount[@lastFailureMs]][#generation]
+ *   lost node1 fenceable Dummy=running      a node outside the view, not fenced since it was lost, with its
+ *                                           last report; "fenceable" or "unfenceable" (a device can fence it)
  *   expect                                  then, until the next round:
  *   stop Http_Check node1                   the actions, as a set
  *   start Cluster_VIP node2
  *   place Cluster_VIP node2                 placement of every resource ("-" for nowhere)
+ *   fence node1 reboot                      the nodes to fence, as a set (exact, like the actions)
  *   note Cluster_VIP: waiting for node2 to finish probing   must appear among the notes
  *
  * A file without any "round" line is a single round. Expectations are exact for actions and placement,
@@ -33,11 +36,12 @@
  */
 import { clusterConfigSchema, scoreTextSchema } from "../config/schema.ts";
 import { INFINITY } from "./score.ts";
-import type { Action, NodeStatus, PolicyInput, ResourceStatus } from "./types.ts";
+import type { Action, FenceRequest, LostNode, NodeStatus, PolicyInput, ResourceStatus } from "./types.ts";
 
 export interface GoldenRound {
   input: PolicyInput;
   expectedActions: Action[];
+  expectedFencing: FenceRequest[];
   expectedPlacement: Record<string, string | null>;
   expectedNotes: string[];
   /** Line number of the round's first line, for error messages. */
@@ -50,6 +54,8 @@ interface RoundDraft {
   nowMs: number;
   probing: string[];
   status: Record<string, Record<string, ResourceStatus>>;
+  lost: Record<string, LostNode>;
+  fencing: FenceRequest[];
   actions: Action[];
   placement: Record<string, string | null>;
   notes: string[];
@@ -105,6 +111,8 @@ export function parseGoldenCase(text: string): GoldenRound[] {
     nowMs: 0,
     probing: [],
     status: {},
+    lost: {},
+    fencing: [],
     actions: [],
     placement: {},
     notes: [],
@@ -115,7 +123,7 @@ export function parseGoldenCase(text: string): GoldenRound[] {
   const rounds: RoundDraft[] = [];
   let expecting = false;
   const newRound = (line: number): RoundDraft => {
-    const draft = { ...structuredClone(base), actions: [], placement: {}, notes: [], line };
+    const draft = { ...structuredClone(base), actions: [], fencing: [], placement: {}, notes: [], line };
     rounds.push(draft);
     expecting = false;
     return draft;
@@ -129,8 +137,10 @@ export function parseGoldenCase(text: string): GoldenRound[] {
     if (line === "" || line.startsWith("#")) return;
     const [keyword = "", ...words] = line.split(/\s+/);
     try {
-      if (expecting && !["stop", "start", "place", "note", "round"].includes(keyword)) {
-        throw new Error(`'${keyword}' after expect; only stop, start, place, note or round may follow`);
+      if (expecting && !["stop", "start", "place", "note", "fence", "round"].includes(keyword)) {
+        throw new Error(
+          `'${keyword}' after expect; only stop, start, place, note, fence or round may follow`,
+        );
       }
       switch (keyword) {
         case "nodes":
@@ -230,6 +240,22 @@ export function parseGoldenCase(text: string): GoldenRound[] {
           for (const [id, value] of Object.entries(keyValues(pairs))) map[id] = parseResourceStatus(value);
           break;
         }
+        case "lost": {
+          const [node = "", kind = "", ...pairs] = words;
+          if (kind !== "fenceable" && kind !== "unfenceable")
+            throw new Error("use: lost <node> fenceable|unfenceable <rsc>=<state>...");
+          const resources: Record<string, ResourceStatus> = {};
+          for (const [id, value] of Object.entries(keyValues(pairs)))
+            resources[id] = parseResourceStatus(value);
+          current().lost[node] = { resources, fenceable: kind === "fenceable" };
+          break;
+        }
+        case "fence": {
+          const [node = "", action = ""] = words;
+          if (action !== "off" && action !== "reboot") throw new Error("use: fence <node> off|reboot");
+          current().fencing.push({ node, action });
+          break;
+        }
         case "expect":
           current();
           expecting = true;
@@ -275,7 +301,7 @@ export function parseGoldenCase(text: string): GoldenRound[] {
     constraints: { location, colocation, order },
   });
   const hasBaseExpectations =
-    base.actions.length + Object.keys(base.placement).length + base.notes.length > 0;
+    base.actions.length + base.fencing.length + Object.keys(base.placement).length + base.notes.length > 0;
   if (rounds.length > 0 && hasBaseExpectations) throw new Error("expectations before the first round");
   const drafts = rounds.length > 0 ? rounds : [base];
   return drafts.map((draft) => {
@@ -284,9 +310,11 @@ export function parseGoldenCase(text: string): GoldenRound[] {
     for (const node of online) {
       status[node] = { probed: !draft.probing.includes(node), resources: draft.status[node] ?? {} };
     }
+    const lost = Object.keys(draft.lost).length > 0 ? { lost: draft.lost } : {};
     return {
-      input: { config, view: { online, quorate: draft.quorate }, status, nowMs: draft.nowMs },
+      input: { config, view: { online, quorate: draft.quorate }, status, nowMs: draft.nowMs, ...lost },
       expectedActions: draft.actions,
+      expectedFencing: draft.fencing,
       expectedPlacement: draft.placement,
       expectedNotes: draft.notes,
       line: draft.line,

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { decide } from "./decide.ts";
 import { parseGoldenCase, type GoldenRound } from "./golden-case.ts";
-import type { Action, PolicyDecision } from "./types.ts";
+import type { Action, FenceRequest, PolicyDecision } from "./types.ts";
 
 // The case format is documented at the top of golden-case.ts.
 const dir = join(import.meta.dirname, "testdata");
@@ -16,8 +16,12 @@ function outcomeLines(
   actions: readonly Action[],
   placement: Readonly<Record<string, string | null>>,
   notes: readonly string[],
+  fencing: readonly FenceRequest[] = [],
 ): string[] {
-  const sortedActions = actions.map(actionLine).sort();
+  const sortedActions = [
+    ...actions.map(actionLine),
+    ...fencing.map((f) => `fence ${f.node} ${f.action}`),
+  ].sort();
   const places = Object.entries(placement)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([id, node]) => `place ${id} ${node ?? "-"}`);
@@ -34,8 +38,13 @@ function diff(expected: readonly string[], actual: readonly string[]): string {
 function check(round: GoldenRound, decision: PolicyDecision): void {
   // Notes are checked only when the case lists them, and then only for presence.
   const listedNotes = round.expectedNotes.filter((n) => decision.notes.includes(n));
-  const expected = outcomeLines(round.expectedActions, round.expectedPlacement, round.expectedNotes);
-  const actual = outcomeLines(decision.actions, decision.placement, listedNotes);
+  const expected = outcomeLines(
+    round.expectedActions,
+    round.expectedPlacement,
+    round.expectedNotes,
+    round.expectedFencing,
+  );
+  const actual = outcomeLines(decision.actions, decision.placement, listedNotes, decision.fencing);
   if (expected.join("\n") !== actual.join("\n")) {
     assert.fail(
       `round at line ${round.line}: outcome differs (- expected, + actual)\n${diff(expected, actual)}\n` +

@@ -30,6 +30,22 @@ export interface PolicyInput {
   status: Record<string, NodeStatus>;
   /** The caller's clock: used for failure-timeout and constraint lifetimes only. */
   nowMs: number;
+  /**
+   * Configured nodes outside the view that have not been fenced since they were lost, with their last
+   * reported resources and whether a fence device can fence them. Omitted: none.
+   */
+  lost?: Record<string, LostNode>;
+}
+
+export interface LostNode {
+  resources: Record<string, ResourceStatus>;
+  fenceable: boolean;
+}
+
+/** A node to fence before what it may still run starts elsewhere. */
+export interface FenceRequest {
+  node: string;
+  action: "off" | "reboot";
 }
 
 export type Action = { op: "start" | "stop"; resource: string; node: string };
@@ -44,4 +60,6 @@ export interface PolicyDecision {
   actions: Action[];
   /** One line per notable reason, e.g. "Cluster_VIP: waiting for node2 to finish probing". */
   notes: string[];
+  /** Lost nodes that are UNCLEAN: they must be fenced before their non-cloud resources start elsewhere. */
+  fencing: FenceRequest[];
 }
