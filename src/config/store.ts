@@ -94,7 +94,10 @@ function readDocument(path: string): DocumentRead {
   try {
     json = JSON.parse(text);
   } catch (error) {
-    return { kind: "bad", problem: `is not valid JSON (${(error as Error).message})`, bytes };
+    // V8 quotes a snippet of the input in its message: flatten it, so a damaged file can neither split
+    // the one-line error nor smuggle terminal escape sequences into it.
+    const reason = (error as Error).message.replace(/\p{Cc}+/gu, " ");
+    return { kind: "bad", problem: `is not valid JSON (${reason})`, bytes };
   }
   const parsed = clusterConfigSchema.safeParse(json);
   if (!parsed.success) {
