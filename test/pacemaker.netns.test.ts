@@ -1,0 +1,204 @@
+import assert from "node:assert/strict";
+import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { runCommand } from "../src/agents/command-runner.ts";
+import { createBed } from "../tools/testbed/bed.ts";
+import { EmulatedCloud, OCI_BED_ENV } from "../tools/testbed/cloud-bed.ts";
+import {
+  corosyncConf,
+  pacemakerMissing,
+  PacemakerNode,
+  prepareClusterFiles,
+  removeClusterFiles,
+  type ClusterFiles,
+} from "../tools/testbed/pacemaker-node.ts";
+import { startProbe, startResponders, type RunningProbe } from "../tools/testbed/probe.ts";
+import { repoRoot } from "../tools/testbed/repo-paths.ts";
+import { waitUntil } from "../tools/testbed/wait-until.ts";
+
+/**
+ * The seed's set-up with real corosync 3 and Pacemaker 2.1 from Debian, one per node namespace of a bed
+ * whose cloud is the OCI emulator, and ocf:floatip:oci-vip (installed by `floatip install-agents`) in
+ * place of the patched IPaddr2: the VIP 10.0.0.200 exists as node1's secondary IP beforehand (seed step
+ * 12), the cluster starts it, the holder's link goes down, and the VIP must move in the cloud and answer
+ * the client from the other node.
+ */
+
+const VIP = "10.0.0.200";
+const PORT = 7000;
+const isRoot = process.getuid?.() === 0;
+const missing =
+  pacemakerMissing() ??
+  (existsSync("/usr/lib/ocf/lib/heartbeat/ocf-shellfuncs") ? undefined : "resource-agents not installed");
+
+const primitive = `<primitive id="Cluster_VIP" class="ocf" provider="floatip" type="oci-vip">
+  <instance_attributes id="Cluster_VIP-instance_attributes">
+    <nvpair id="Cluster_VIP-instance_attributes-ip" name="ip" value="${VIP}"/>
+    <nvpair id="Cluster_VIP-instance_attributes-cidr_netmask" name="cidr_netmask" value="24"/>
+  </instance_attributes>
+  <operations>
+    <op id="Cluster_VIP-monitor-interval-10s" name="monitor" interval="10s" timeout="30s"/>
+    <op id="Cluster_VIP-start-interval-0s" name="start" interval="0s" timeout="60s"/>
+    <op id="Cluster_VIP-stop-interval-0s" name="stop" interval="0s" timeout="20s"/>
+  </operations>
+</primitive>`;
+
+interface CloudState {
+  instances: { id: string; displayName: string }[];
+  vnics: { id: string; instanceId: string }[];
+  privateIps: { ipAddress: string; vnicId: string; freeformTags: Record<string, string> }[];
+}
+
+/** The node crm_mon shows Cluster_VIP "Started" on (not "Starting": a pending start is listed too). */
+function startedOn(crmMon: string): string | undefined {
+  return /Cluster_VIP\s+\(ocf:floatip:oci-vip\):\s+Started (\S+)/.exec(crmMon)?.[1];
+}
+
+/** Where the emulator's state has `ip` (node name) and its epoch tag, read from the emulator itself. */
+async function cloudView(cloud: EmulatedCloud, ip: string): Promise<{ node: string | null; epoch: number }> {
+  const state = (await cloud.state()) as CloudState;
+  const pip = state.privateIps.find((p) => p.ipAddress === ip);
+  const vnic = state.vnics.find((v) => v.id === pip?.vnicId);
+  const instance = state.instances.find((i) => i.id === vnic?.instanceId);
+  return { node: instance?.displayName ?? null, epoch: Number(pip?.freeformTags["floatip-epoch"] ?? 0) };
+}
+
+void test(
+  "real Pacemaker + corosync per namespace with ocf:floatip:oci-vip: node loss moves the VIP in the cloud and the client is answered by the survivor",
+  { skip: !isRoot ? "needs root" : missing, timeout: 180_000 },
+  async (t) => {
+    const bed = await createBed({ nodes: ["node1", "node2"], clientSubnet: "routed" });
+    const parts: {
+      cloud?: EmulatedCloud;
+      files?: ClusterFiles;
+      prefix?: string;
+      nodes: PacemakerNode[];
+      probe?: RunningProbe;
+    } = { nodes: [] };
+    t.after(async () => {
+      await parts.probe?.stop().catch(() => undefined);
+      for (const node of parts.nodes) await node.kill();
+      await parts.cloud?.stop();
+      await bed.destroy();
+      await removeClusterFiles(parts.files);
+      if (parts.prefix) rmSync(parts.prefix, { recursive: true, force: true });
+    });
+    const cloud = (parts.cloud = await EmulatedCloud.start(bed, {
+      latencyMs: 20,
+      existing: { [VIP]: "node1" },
+    }));
+
+    // The agent as an operator installs it (`floatip install-agents`), then offered to Pacemaker.
+    const prefix = (parts.prefix = mkdtempSync(join(tmpdir(), "floatip-ocf-")));
+    chmodSync(prefix, 0o755);
+    const installed = await runCommand(
+      process.execPath,
+      [join(repoRoot, "bin/floatip.mjs"), "install-agents", "--prefix", prefix],
+      { timeoutMs: 30_000 },
+    );
+    assert.equal(installed.code, 0, installed.stderr);
+    const files = (parts.files = await prepareClusterFiles({
+      floatip: { "oci-vip": join(prefix, "usr/lib/ocf/resource.d/floatip/oci-vip") },
+    }));
+
+    const conf = corosyncConf({
+      clusterName: "vip-failover-test",
+      nodes: bed.nodes.map((name) => ({ name, addr: bed.nodeAddr(name) })),
+      tokenMs: 3000,
+    });
+    const floatipEnv = { ...OCI_BED_ENV, FLOATIP_LOG_LEVEL: "silent" };
+    const nodes = await Promise.all(
+      bed.nodes.map((node) => PacemakerNode.start({ bed, files, node, corosyncConf: conf, floatipEnv })),
+    );
+    parts.nodes.push(...nodes);
+    const [node1, node2] = nodes as [PacemakerNode, PacemakerNode];
+    const failWithLogs = async (error: unknown): Promise<never> => {
+      const logs = await Promise.all(nodes.map((n) => n.logs()));
+      throw new Error(`${error instanceof Error ? error.message : String(error)}\n${logs.join("\n")}`);
+    };
+
+    try {
+      await node1.waitFor("both nodes online with a DC", 60_000, async () => {
+        const out = await node1.run("crm_mon", ["-1"]);
+        return /Current DC: node\d/.test(out.stdout) && /Online: \[ node1 node2 \]/.test(out.stdout);
+      });
+      await node1.must("crm_attribute", [
+        "--type",
+        "crm_config",
+        "--name",
+        "stonith-enabled",
+        "--update",
+        "false",
+      ]);
+      await node1.must("cibadmin", ["--create", "--scope", "resources", "--xml-text", primitive]);
+      let holder = "";
+      await node1.waitFor("Cluster_VIP started", 60_000, async () => {
+        holder = startedOn((await node1.run("crm_mon", ["-1"])).stdout) ?? "";
+        return holder !== "";
+      });
+      const survivor = holder === "node1" ? node2 : node1;
+      // The VIP existed on node1 (seed step 12): a start there finds it already on its VNIC, no move.
+      const before = await cloudView(cloud, VIP);
+      assert.equal(before.node, holder, "the cloud holds the VIP where Pacemaker runs it");
+      const shown = await bed.execIn(bed.nodeNs(holder), "ip", ["-o", "-4", "addr", "show", "dev", "eth0"]);
+      assert.match(shown.stdout, /inet 10\.0\.0\.200\/24 /, `${holder} carries the VIP`);
+      t.diagnostic(`Cluster_VIP started on ${holder}; epoch ${before.epoch}`);
+
+      await startResponders(bed, PORT);
+      const probe = (parts.probe = await startProbe(bed, VIP, PORT));
+      await waitUntil("the client gets answers", 10_000, () => probe.snapshot().answered > 0);
+      assert.equal(probe.snapshot().firstResponder, holder);
+
+      const lostAt = Date.now();
+      await bed.linkDown(holder);
+      await waitUntil(
+        "the VIP on the survivor in the cloud",
+        90_000,
+        () => cloud.holderOf(VIP) === survivor.node,
+        50,
+      );
+      const movedMs = Date.now() - lostAt;
+      await survivor.waitFor(
+        "Cluster_VIP started on the survivor",
+        30_000,
+        async () => startedOn((await survivor.run("crm_mon", ["-1"])).stdout) === survivor.node,
+      );
+      await waitUntil(
+        "the survivor answers the client",
+        15_000,
+        () => probe.snapshot().lastResponder === survivor.node,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const report = await probe.stop();
+      assert.equal(report.lastResponder, survivor.node);
+      const status = await survivor.must("crm_mon", ["-1"]);
+      assert.match(status, new RegExp(`OFFLINE: \\[ ${holder} \\]`));
+      assert.match(
+        status,
+        new RegExp(`Cluster_VIP\\s+\\(ocf:floatip:oci-vip\\):\\s+Started ${survivor.node}`),
+      );
+      const after = await cloudView(cloud, VIP);
+      assert.equal(after.node, survivor.node);
+      assert.ok(
+        after.epoch > before.epoch,
+        `the move wrote a newer epoch (${before.epoch} -> ${after.epoch})`,
+      );
+      const survivorAddr = await bed.execIn(bed.nodeNs(survivor.node), "ip", [
+        "-o",
+        "-4",
+        "addr",
+        "show",
+        "dev",
+        "eth0",
+      ]);
+      assert.match(survivorAddr.stdout, /inet 10\.0\.0\.200\/24 /);
+      t.diagnostic(
+        `node loss of ${holder}: cloud move after ${movedMs} ms, longest client outage ${report.longestOutageMs} ms; cloud assignments ${JSON.stringify(cloud.movesOf(VIP).map((m) => m.node))}`,
+      );
+    } catch (error) {
+      await failWithLogs(error);
+    }
+  },
+);
