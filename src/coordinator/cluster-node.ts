@@ -14,6 +14,7 @@ import {
 } from "../quorum/votequorum.ts";
 import type { EventLog } from "../observability/event-log.ts";
 import { FailoverTracker } from "./failover-tracker.ts";
+import type { FencingView, NodeFencing } from "./fence-coordinator.ts";
 import type { LocalExecutor } from "./local-executor.ts";
 import { decodeReport, encodeReport, type NodeReport } from "./node-report.ts";
 
@@ -28,6 +29,10 @@ export interface ClusterNodeDeps {
   events?: EventLog;
   /** This node's availability domain (or zone), gossiped so every node can show where each peer runs. */
   zone?: string;
+  /** This node's cloud instance OCID, gossiped so a peer's fence_oci can find it. */
+  instanceId?: string;
+  /** Lost-node tracking and fence execution (coordinator/fence-coordinator.ts); absent: no fencing. */
+  fencing?: NodeFencing;
   /** Persists a newer configuration received from a peer; returns false when it was not newer. */
   adoptConfig(config: ClusterConfig): boolean;
   /** The witness's vote (quorum device), told every membership change; absent without a witness. */
@@ -53,6 +58,8 @@ export interface ClusterView {
   dcActions: NodeReport["dc"] | null;
   /** Availability domain (zone) per node, as last reported. */
   zones: Record<string, string>;
+  /** Unclean, pending and fenced nodes as this node knows them; absent without fencing. */
+  fencing?: FencingView;
 }
 
 /**
@@ -162,6 +169,7 @@ export class ClusterNode extends EventEmitter {
       zones: Object.fromEntries(
         this.deps.zone !== undefined ? [...this.zones, [this.deps.selfName, this.deps.zone]] : this.zones,
       ),
+      ...(this.deps.fencing ? { fencing: this.deps.fencing.view() } : {}),
     };
   }
 
@@ -202,11 +210,13 @@ export class ClusterNode extends EventEmitter {
           .map(([id]) => id);
         const lastHeard = this.deps.membership.stats().peers[id] ?? this.deps.clock.now();
         this.failovers.nodeLost(name, running, lastHeard, this.deps.clock.now());
+        this.deps.fencing?.nodeLost(name, this.reports.get(name)?.report);
         this.reports.delete(name);
       }
     }
     for (const id of view.joined) {
       const name = this.nameOf(id);
+      if (name !== undefined) this.deps.fencing?.nodeJoined(name);
       if (name !== undefined && this.expectedBack.delete(name)) this.reports.delete(name);
     }
     this.alive = names;
@@ -250,6 +260,7 @@ export class ClusterNode extends EventEmitter {
     const report = decoded.report;
     if (report.name !== name) return;
     if (report.zone !== undefined) this.zones.set(name, report.zone);
+    this.deps.fencing?.observe(name, incarnation, report);
     if (report.restartGraceMs !== undefined)
       this.expectedBack.set(name, this.deps.clock.now() + report.restartGraceMs);
     if (report.config && report.config.epoch > this.config.epoch) {
@@ -302,7 +313,9 @@ export class ClusterNode extends EventEmitter {
       view: { online, quorate: this.quorate() },
       status,
       nowMs: this.deps.clock.now(),
+      ...(this.deps.fencing ? { lost: this.deps.fencing.lostNodes(this.config, online) } : {}),
     });
+    this.deps.fencing?.execute(decision.fencing);
     // A leaving node is no candidate, but what it still runs must stop before it starts elsewhere.
     const stillOnLeaving = new Set<string>();
     for (const name of this.leavingNames()) {
@@ -376,6 +389,7 @@ export class ClusterNode extends EventEmitter {
       resources: this.deps.executor.report(),
       ...(this.deps.zone !== undefined ? { zone: this.deps.zone } : {}),
       ...(this.restartGraceMs !== null ? { restartGraceMs: this.restartGraceMs } : {}),
+      ...(this.deps.instanceId !== undefined ? { instanceId: this.deps.instanceId } : {}),
       ...(isDc && this.lastDcSection ? { dc: this.lastDcSection } : {}),
       ...(forWire && lagging ? { config: this.config } : {}),
     };

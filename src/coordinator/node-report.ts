@@ -35,6 +35,8 @@ export const nodeReportSchema = z.object({
   resources: z.record(idSchema, resourceReportSchema),
   /** Where the node runs, when its cloud says so (an OCI availability domain). */
   zone: z.string().max(200).optional(),
+  /** The node's cloud instance (an OCI instance OCID, from its metadata): what fence_oci stops or resets. */
+  instanceId: z.string().max(255).optional(),
   /**
    * Sent in the last heartbeats of a daemon that exits for a restart and leaves its resources running:
    * peers keep its resources where they are for this long instead of failing them over.

@@ -8,6 +8,7 @@ export type ClusterEventType =
   | "resource" // a resource failed or was displaced here
   | "cloud-call" // one OCI API call (operation, status, latency, opc-request-id)
   | "failover" // a resource moved after a node loss or failure, with its phase durations
+  | "fencing" // a fence requested, succeeded or failed (target, action, device, attempts)
   | "config" // a configuration change (epoch)
   | "quorum"; // quorum gained or lost, the witness vote granted or lost
 
