@@ -11,6 +11,7 @@ import { registerAgentCommands } from "./agent-commands.ts";
 import { registerEventsCommand } from "./events-command.ts";
 import { registerResourceManagerCommands } from "./resource-manager-commands.ts";
 import { registerAlertCommands } from "./alert-commands.ts";
+import { registerImportCibCommand } from "./import-cib-command.ts";
 import { registerInstallAgentsCommand } from "./install-agents-command.ts";
 
 const DEFAULT_SOCKET = "/run/floatip/floatip.sock";
@@ -322,6 +323,7 @@ export function buildProgram(): Command {
   registerResourceManagerCommands(program, socketOf);
   registerOciMoveCommand(program.commands.find((c) => c.name() === "oci")!);
   registerAlertCommands(program, socketOf);
+  registerImportCibCommand(program, socketOf, wantsJson);
   registerInstallAgentsCommand(program);
 
   return program;

@@ -45,6 +45,8 @@ export class CibImportError extends Error {
 export interface CibImportOptions {
   /** Node addresses from the command line (node name -> IPv4); they win over the CIB's and corosync's. */
   addrs?: Readonly<Record<string, string>>;
+  /** Addresses of the nodes of the cluster imported into, used when the CIB gives none; other names are ignored. */
+  knownAddrs?: Readonly<Record<string, string>>;
   /** The text of corosync.conf: node addresses and ids, cluster name, token, two_node. */
   corosyncConf?: string;
   /** "oci": IPaddr2 resources become cloud VIPs (property cloud=oci), as on a cluster set up on OCI. */
@@ -929,7 +931,7 @@ class Converter {
         id = next;
         usedIds.add(id);
       }
-      const candidates = [overrides[e.name], ring?.ring0, e.name];
+      const candidates = [overrides[e.name], this.options.knownAddrs?.[e.name], ring?.ring0, e.name];
       const addr = candidates.find((a) => a !== undefined && ipv4Schema.safeParse(a).success);
       if (overrides[e.name] !== undefined && addr !== overrides[e.name]) {
         throw new CibImportError(
