@@ -1,4 +1,6 @@
 import type { ClusterConfig } from "../config/schema.ts";
+import type { QuorumState } from "../quorum/votequorum.ts";
+import type { QuorumDeviceStatus } from "../quorum/witness-vote.ts";
 
 export interface ResourceStatusView {
   id: string;
@@ -34,4 +36,6 @@ export interface StatusSnapshot {
   daemon: { pid: number; startedAt: string; version: string };
   membership: unknown;
   config: ClusterConfig | null;
+  /** Votes and flags of this node's partition, with the witness (quorum device) when configured. */
+  quorum?: (QuorumState & { device: QuorumDeviceStatus | null }) | null;
 }

@@ -15,6 +15,8 @@ export function formatStatus(s: StatusSnapshot, options: { full: boolean; daemon
         ? `  * Current DC: ${s.dc} (version ${s.daemon.version}) - partition ${s.quorate ? "with" : "WITHOUT"} quorum`
         : "  * Current DC: NONE",
     );
+    lines.push(...coordinationLines(s));
+    lines.push(...quorumLines(s));
     lines.push(`  * Last updated: ${new Date().toUTCString()} on ${s.nodeName ?? "?"}`);
     if (s.lastChange)
       lines.push(
@@ -53,6 +55,37 @@ export function formatStatus(s: StatusSnapshot, options: { full: boolean; daemon
   lines.push("", "Daemon Status:");
   for (const d of options.daemonStatus) lines.push(`  ${d}`);
   return lines.join("\n");
+}
+
+/** The witness and wait_for_all, which crm_mon has no line for: shown only when they matter. */
+function quorumLines(s: StatusSnapshot): string[] {
+  const q = s.quorum;
+  if (!q) return [];
+  const lines: string[] = [];
+  if (q.device) {
+    const vote = q.device.vote === "granted" ? "vote granted" : `no vote (${q.device.vote})`;
+    lines.push(
+      `  * Quorum device: ${q.device.host} (net, ${q.device.algorithm}): ${vote}; ${q.totalVotes} of ${q.expectedVotes} votes`,
+    );
+  }
+  if (q.waitingForAll)
+    lines.push(
+      "  * Quorum: waiting for all nodes (wait_for_all); 'floatip quorum unblock' proceeds without them",
+    );
+  return lines;
+}
+
+/** coordination=etcd: where the cluster coordinates, and the freeze when etcd cannot be reached. */
+function coordinationLines(s: StatusSnapshot): string[] {
+  const c = s.coordination;
+  if (!c) return [];
+  const lines = [`  * Coordination: etcd (${c.endpoints.join(", ")}), lease ${c.leaseId ?? "none"}`];
+  if (c.frozen) {
+    lines.push(
+      `  * FROZEN since ${new Date(c.frozen.since).toUTCString()}: ${c.frozen.reason}; VIPs stay where they are, nothing starts, stops or moves`,
+    );
+  }
+  return lines;
 }
 
 /** Pacemaker prints ocf agents as `ocf::heartbeat:IPaddr2` (standard::provider:type). */

@@ -24,6 +24,7 @@ import { findSelf } from "./self-identity.ts";
 import { registerResourceRoutes } from "./resource-routes.ts";
 import { registerEventRoutes } from "./event-routes.ts";
 import { registerAlertRoutes } from "./alert-routes.ts";
+import { registerQuorumRoutes } from "./witness-routes.ts";
 import { registerMetricsRoutes } from "./metrics-routes.ts";
 import { registerDashboardRoutes } from "../web/dashboard-routes.ts";
 import type { Daemon } from "./daemon.ts";
@@ -326,6 +327,7 @@ export function registerAdminRoutes(daemon: Daemon): void {
   registerDashboardRoutes(daemon);
   registerMetricsRoutes(daemon);
   registerAlertRoutes(daemon);
+  registerQuorumRoutes(daemon);
 }
 
 async function forEachTarget(

@@ -10,13 +10,14 @@ import { loadOrCreateTlsIdentity } from "../api/tls-identity.ts";
 import type { StatusSnapshot } from "../api/status-types.ts";
 import { ClusterNode, peersOf } from "../coordinator/cluster-node.ts";
 import { LocalExecutor } from "../coordinator/local-executor.ts";
-import { Membership } from "../membership/membership.ts";
+import { Membership, newIncarnation } from "../membership/membership.ts";
 import { UdpTransport } from "../membership/udp-transport.ts";
 import { EventLog } from "../observability/event-log.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { AgentFactory } from "./agent-registry.ts";
 import { AuthStore } from "./auth-store.ts";
 import { findSelf } from "./self-identity.ts";
+import { WitnessClient } from "./witness-client.ts";
 import { buildStatus } from "./status-builder.ts";
 
 /** How long peers keep a restarting node's resources in place before failing them over. */
@@ -59,6 +60,8 @@ export class Daemon {
   private cluster: RunningCluster | null = null;
   private readonly startedAt = new Date();
   private transition: Promise<void> = Promise.resolve();
+  /** The witness connection (quorum.device) while cluster services run. */
+  private witness: WitnessClient | null = null;
 
   constructor(readonly options: DaemonOptions) {
     mkdirSync(options.stateDir, { recursive: true, mode: 0o700 });
@@ -166,7 +169,6 @@ export class Daemon {
             }),
         },
       });
-      node = new ClusterNode({
         selfName: self.name,
         config,
         membership,
@@ -177,6 +179,8 @@ export class Daemon {
         events: this.events,
         ...(zone !== undefined ? { zone } : {}),
       });
+      witness.on("change", () => node?.refresh());
+      node.on("config", (next: ClusterConfig) => void witness.configure(next));
       const addressEvents = await this.watchAddresses(executor);
       node.on("membership", ({ online }: { online: string[] }) => {
         const current = node?.currentConfig ?? config;
@@ -203,6 +207,8 @@ export class Daemon {
       if (!options.leaveResources) await running.node.leave(config.totem.tokenMs * 3);
       else if (options.restarting) await running.node.announceRestart(RESTART_GRACE_MS);
       running.membership.stop();
+      await this.witness?.stop();
+      this.witness = null;
       await running.executor.close();
       await running.transport.close();
       await running.addressEvents?.stop();
@@ -232,7 +238,15 @@ export class Daemon {
       lastChange,
       daemon: { pid: process.pid, startedAt: this.startedAt.toISOString(), version: this.options.version },
       nodeName: this.cluster?.selfName ?? null,
+      quorum: this.quorumStatus(),
     });
+  }
+
+  /** Votes, flags and the witness connection of the running node (`quorum status`), or null when stopped. */
+  quorumStatus(): StatusSnapshot["quorum"] {
+    const node = this.cluster?.node;
+    if (!node) return null;
+    return { ...node.quorumInfo(), device: this.witness?.status() ?? null };
   }
 
   /**

@@ -10,6 +10,7 @@ export function buildStatus(input: {
   lastChange: StatusSnapshot["lastChange"];
   daemon: StatusSnapshot["daemon"];
   nodeName: string | null;
+  quorum?: StatusSnapshot["quorum"];
 }): StatusSnapshot {
   const { config, view } = input;
   const nodes = config?.nodes.map((n) => n.name) ?? [];
@@ -56,5 +57,6 @@ export function buildStatus(input: {
     daemon: input.daemon,
     membership: input.membershipStats,
     config,
+    quorum: input.quorum ?? null,
   };
 }

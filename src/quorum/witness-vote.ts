@@ -19,6 +19,17 @@ export interface WitnessVoteStatus {
   rejected: Record<string, number>;
 }
 
+/** What `quorum device status` and `floatip status` show about the witness on a node. */
+export interface QuorumDeviceStatus extends WitnessVoteStatus {
+  host: string;
+  addr: string;
+  port: number;
+  algorithm: string;
+  sent: number;
+  received: number;
+  rejectedPackets: Record<string, number>;
+}
+
 /**
  * A node's side of the witness vote, pure (time is passed in). The vote counts only for the view it was
  * granted for, and only for the lease measured from when this node sent the report it answers: the
