@@ -58,6 +58,35 @@ export const knownMetaSchemas = {
   priority: scoreTextSchema,
 } as const;
 
+/** An etcd client URL: http(s)://host:port, host a name or an IPv4 address. */
+const etcdEndpointPattern = /^https?:\/\/(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?):\d{1,5}$/;
+
+/** The endpoints of etcd-endpoints=, comma-separated, blanks around commas allowed. */
+export function parseEtcdEndpoints(text: string): string[] {
+  return text
+    .split(",")
+    .map((e) => e.trim())
+    .filter((e) => e !== "");
+}
+
+export const etcdEndpointsSchema = z.string().superRefine((text, ctx) => {
+  const endpoints = parseEtcdEndpoints(text);
+  if (endpoints.length === 0 || endpoints.length > 16) {
+    ctx.addIssue({
+      code: "custom",
+      message: "must list 1 to 16 etcd client URLs, e.g. http://10.0.0.5:2379",
+    });
+    return;
+  }
+  for (const e of endpoints) {
+    const port = Number(e.slice(e.lastIndexOf(":") + 1));
+    if (!etcdEndpointPattern.test(e) || port < 1 || port > 65535) {
+      ctx.addIssue({ code: "custom", message: `'${e}' is not an etcd client URL like http://10.0.0.5:2379` });
+      return;
+    }
+  }
+});
+
 /** Cluster properties the policy reads, with their value rules (Pacemaker names and values). */
 export const knownPropertySchemas = {
   "no-quorum-policy": z.enum(["stop", "ignore", "freeze", "demote", "fence", "suicide"]),
@@ -65,6 +94,10 @@ export const knownPropertySchemas = {
   "symmetric-cluster": z.enum(["true", "false"]),
   /** Set at setup where detected: "oci" makes IPaddr2 resources cloud VIPs moved through the OCI API. */
   cloud: z.enum(["oci", "none"]),
+  /** Where membership, the coordinator (DC) election and VIP ownership live: heartbeats (builtin) or etcd. */
+  coordination: z.enum(["builtin", "etcd"]),
+  /** etcd client URLs for coordination=etcd, comma-separated, e.g. http://10.0.0.5:2379,http://10.0.0.6:2379. */
+  "etcd-endpoints": etcdEndpointsSchema,
 } as const;
 
 export const nodeSchema = z.object({
@@ -397,6 +430,13 @@ export const clusterConfigSchema = z
     );
     checkGroupsAndConstraints(cfg, ctx);
     checkKnownAttributes(cfg, ctx);
+    if (cfg.properties["coordination"] === "etcd" && cfg.properties["etcd-endpoints"] === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["properties", "etcd-endpoints"],
+        message: "coordination=etcd needs etcd-endpoints=http://host:2379,... (set both in one property set)",
+      });
+    }
     if (cfg.totem.heartbeatIntervalMs * 2 > cfg.totem.tokenMs) {
       ctx.addIssue({
         code: "custom",

@@ -2,7 +2,7 @@ import { EventEmitter } from "node:events";
 import type { Clock } from "../clock/clock.ts";
 import { configHash } from "../config/hash.ts";
 import type { ClusterConfig } from "../config/schema.ts";
-import type { Membership } from "../membership/membership.ts";
+import type { Membership, MembershipEvents } from "../membership/membership.ts";
 import type { Logger } from "../observability/logger.ts";
 import { decide } from "../policy/decide.ts";
 import type { NodeStatus, PolicyDecision } from "../policy/types.ts";
@@ -13,6 +13,7 @@ import {
   type QuorumState,
 } from "../quorum/votequorum.ts";
 import type { EventLog } from "../observability/event-log.ts";
+import type { Coordination, CoordinationStatus } from "./coordination.ts";
 import { FailoverTracker } from "./failover-tracker.ts";
 import type { FencingView, NodeFencing } from "./fence-coordinator.ts";
 import type { LocalExecutor } from "./local-executor.ts";
@@ -21,12 +22,17 @@ import { decodeReport, encodeReport, type NodeReport } from "./node-report.ts";
 export interface ClusterNodeDeps {
   selfName: string;
   config: ClusterConfig;
-  membership: Membership;
+  membership: MembershipPort;
   executor: LocalExecutor;
   clock: Clock;
   logger: Logger;
   /** Where membership changes, decisions and measured failovers are recorded. */
   events?: EventLog;
+  /**
+   * Where membership, quorum, the DC and resource ownership come from when not built in (etcd); absent:
+   * heartbeats, votequorum and the lowest node id.
+   */
+  coordination?: Coordination;
   /** This node's availability domain (or zone), gossiped so every node can show where each peer runs. */
   zone?: string;
   /** This node's cloud instance OCID, gossiped so a peer's fence_oci can find it. */
@@ -38,6 +44,12 @@ export interface ClusterNodeDeps {
   /** The witness's vote (quorum device), told every membership change; absent without a witness. */
   quorumDevice?: { setView(memberIds: number[]): void; vote(): DeviceVote };
 }
+
+/** What the coordinator needs of a membership: heartbeats (Membership) or etcd (EtcdMembers). */
+export type MembershipPort = Pick<EventEmitter<MembershipEvents>, "on"> &
+  Pick<Membership, "updatePeers" | "setPayload" | "sendNow"> & {
+    stats(): { peers: Record<number, number | null> };
+  };
 
 interface PeerReport {
   incarnation: bigint;
@@ -58,6 +70,8 @@ export interface ClusterView {
   dcActions: NodeReport["dc"] | null;
   /** Availability domain (zone) per node, as last reported. */
   zones: Record<string, string>;
+  /** Present when an external backend (etcd) coordinates this cluster. */
+  coordination?: CoordinationStatus;
   /** Unclean, pending and fenced nodes as this node knows them; absent without fencing. */
   fencing?: FencingView;
 }
@@ -96,6 +110,7 @@ export class ClusterNode extends EventEmitter {
       this.guard("payload", () => this.onPayload(msg.nodeId, msg.incarnation, msg.payload)),
     );
     deps.executor.setResources(this.config.resources);
+    deps.coordination?.onChange(() => this.guard("coordination", () => this.onCoordinationChange()));
     this.refresh();
   }
 
@@ -169,6 +184,7 @@ export class ClusterNode extends EventEmitter {
       zones: Object.fromEntries(
         this.deps.zone !== undefined ? [...this.zones, [this.deps.selfName, this.deps.zone]] : this.zones,
       ),
+      ...(this.deps.coordination ? { coordination: this.deps.coordination.status() } : {}),
       ...(this.deps.fencing ? { fencing: this.deps.fencing.view() } : {}),
     };
   }
@@ -280,7 +296,7 @@ export class ClusterNode extends EventEmitter {
 
     if (dc && name === this.dcName()) {
       this.lastDcSection = dc;
-      this.deps.executor.apply(dc.actions.filter((a) => a.node === this.deps.selfName));
+      this.runOwn(dc.actions);
     }
     if (statusChanged) this.refresh();
     // A peer with an older configuration needs ours attached to our heartbeats.
@@ -288,6 +304,8 @@ export class ClusterNode extends EventEmitter {
   }
 
   private decideIfDc(): void {
+    // Frozen (etcd unreachable): decide nothing, so nothing starts, stops or moves.
+    if (this.deps.coordination?.frozen()) return;
     if (this.dcName() !== this.deps.selfName) {
       this.decision = null;
       return;
@@ -345,7 +363,11 @@ export class ClusterNode extends EventEmitter {
       actions: decision.actions,
       notes: decision.notes,
     };
-    this.deps.executor.apply(decision.actions.filter((a) => a.node === this.deps.selfName));
+    this.deps.coordination?.publishPlacement(
+      decision.placement,
+      this.config.resources.map((r) => r.id),
+    );
+    this.runOwn(decision.actions);
   }
 
   /** Failovers whose resource now runs on its new node become events (on the coordinator only). */
@@ -395,6 +417,30 @@ export class ClusterNode extends EventEmitter {
     };
   }
 
+  /** Runs the actions addressed to this node, as far as the coordination backend admits them. */
+  private runOwn(actions: PolicyDecision["actions"]): void {
+    const own = actions.filter((a) => a.node === this.deps.selfName);
+    const coordination = this.deps.coordination;
+    if (!coordination) {
+      this.deps.executor.apply(own);
+      return;
+    }
+    const running = Object.entries(this.deps.executor.report())
+      .filter(([, r]) => r.state === "running")
+      .map(([id]) => id);
+    this.deps.executor.apply(coordination.admit(own, running, this.onlineNames()));
+  }
+
+  /**
+   * The backend's answers moved (owners, leader, freeze): re-decide, and run the DC's starts that were
+   * waiting for their owner key (stops arrive with the DC's next report).
+   */
+  private onCoordinationChange(): void {
+    this.refresh();
+    if (this.dcName() !== this.deps.selfName)
+      this.runOwn((this.lastDcSection?.actions ?? []).filter((a) => a.op === "start"));
+  }
+
   private handedOver(): boolean {
     const own = this.deps.executor.report();
     if (Object.values(own).some((r) => r.state !== "stopped")) return false;
@@ -427,6 +473,7 @@ export class ClusterNode extends EventEmitter {
   }
 
   private dcName(): string | null {
+    if (this.deps.coordination) return this.deps.coordination.dc();
     const candidates = this.config.nodes
       .filter((n) => this.alive.has(n.name) && !this.isLeaving(n.name))
       .sort((a, b) => a.id - b.id);
@@ -434,6 +481,7 @@ export class ClusterNode extends EventEmitter {
   }
 
   private quorate(): boolean {
+    if (this.deps.coordination) return this.deps.coordination.quorate();
     return this.quorumInfo().quorate;
   }
 

@@ -1,0 +1,138 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/**
+ * Real etcd members (Debian's etcd-server, /usr/bin/etcd) for tests: one on loopback, or several in the
+ * namespaces of a test bed. Every member has its own temporary data dir, removed by stop(), and is killed
+ * by stop() (and, when started through a bed, by the bed's teardown too).
+ */
+
+export const ETCD_BINARY = process.env["FLOATIP_ETCD_BINARY"] ?? "/usr/bin/etcd";
+
+export interface EtcdMemberSpec {
+  name: string;
+  /** The address clients and peers use, e.g. 127.0.0.7 or 10.0.0.30. */
+  host: string;
+  clientPort: number;
+  peerPort: number;
+}
+
+/** Spawns a process; a bed passes its own spawnIn so the process runs in a namespace. */
+export type Spawner = (cmd: string, args: string[]) => ChildProcess;
+
+export class EtcdMember {
+  private output = "";
+  private constructor(
+    readonly spec: EtcdMemberSpec,
+    private readonly child: ChildProcess,
+    readonly dataDir: string,
+  ) {
+    child.stdout?.on("data", (c: Buffer) => this.keep(c));
+    child.stderr?.on("data", (c: Buffer) => this.keep(c));
+  }
+
+  get clientUrl(): string {
+    return `http://${this.spec.host}:${this.spec.clientPort}`;
+  }
+
+  get alive(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** The last lines etcd printed, for failure messages. */
+  get log(): string {
+    return this.output;
+  }
+
+  static start(spec: EtcdMemberSpec, cluster: readonly EtcdMemberSpec[], spawner: Spawner): EtcdMember {
+    const dataDir = mkdtempSync(join(tmpdir(), `floatip-etcd-${spec.name}-`));
+    const peerUrl = (s: EtcdMemberSpec) => `http://${s.host}:${s.peerPort}`;
+    const child = spawner(ETCD_BINARY, [
+      "--name",
+      spec.name,
+      "--data-dir",
+      dataDir,
+      "--listen-client-urls",
+      `http://${spec.host}:${spec.clientPort}`,
+      "--advertise-client-urls",
+      `http://${spec.host}:${spec.clientPort}`,
+      "--listen-peer-urls",
+      peerUrl(spec),
+      "--initial-advertise-peer-urls",
+      peerUrl(spec),
+      "--initial-cluster",
+      cluster.map((s) => `${s.name}=${peerUrl(s)}`).join(","),
+      "--initial-cluster-state",
+      "new",
+      "--initial-cluster-token",
+      `floatip-test-${process.pid}`,
+      "--logger",
+      "zap",
+      "--log-level",
+      "warn",
+      // Tests run several members on a loaded 2-core host: a slow fsync must not cost the leader.
+      "--unsafe-no-fsync",
+    ]);
+    return new EtcdMember(spec, child, dataDir);
+  }
+
+  /** Resolves once the client port accepts connections. */
+  async waitReady(timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (!this.alive) throw new Error(`etcd ${this.spec.name} exited: ${this.output.slice(-2000)}`);
+      if (await this.portOpen()) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`etcd ${this.spec.name} did not open ${this.clientUrl}: ${this.output.slice(-2000)}`);
+  }
+
+  /** kill -9, like a crashed member; resolves when the process is gone. */
+  async kill(): Promise<void> {
+    if (!this.alive) return;
+    const exited = new Promise((resolve) => this.child.once("exit", resolve));
+    this.child.kill("SIGKILL");
+    await exited;
+  }
+
+  async stop(): Promise<void> {
+    await this.kill();
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+
+  private keep(chunk: Buffer): void {
+    this.output = (this.output + chunk.toString()).slice(-8000);
+  }
+
+  private portOpen(): Promise<boolean> {
+    // Only usable where the test process can reach the member (loopback); beds check through etcd itself.
+    return new Promise((resolve) => {
+      const socket = connect({ host: this.spec.host, port: this.spec.clientPort });
+      socket.once("connect", () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once("error", () => resolve(false));
+    });
+  }
+}
+
+/** A single etcd on a random 127.0.0.x address and random ports, for integration tests on loopback. */
+export async function startLoopbackEtcd(): Promise<EtcdMember> {
+  const host = `127.0.${1 + Math.floor(Math.random() * 250)}.${2 + Math.floor(Math.random() * 250)}`;
+  const base = 20_000 + Math.floor(Math.random() * 20_000);
+  const spec = { name: "solo", host, clientPort: base, peerPort: base + 1 };
+  const member = EtcdMember.start(spec, [spec], (cmd, args) =>
+    spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] }),
+  );
+  try {
+    await member.waitReady();
+  } catch (error) {
+    await member.stop();
+    throw error;
+  }
+  return member;
+}
