@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -175,6 +175,21 @@ void test(
       },
     );
 
+    await t.test("a floatip that cannot run (bare exit 1, no report) is no evidence either", async () => {
+      // As during an upgrade: the baked-in CLI entry fails before it can say anything.
+      const broken = join(prefix, "broken-floatip.mjs");
+      writeFileSync(broken, "process.stderr.write('Error: Cannot find module\\n'); process.exit(1);\n");
+      const brokenAgent = join(prefix, "oci-vip-broken");
+      writeFileSync(
+        brokenAgent,
+        readFileSync(agent, "utf8").replace(/^FLOATIP_MAIN=.*$/m, `FLOATIP_MAIN="${broken}"`),
+        { mode: 0o755 },
+      );
+      const seen = await runAgent(bed, "node2", brokenAgent, "monitor", undefined, { timeoutMs: 8_000 });
+      assert.equal(seen.code, 0, seen.stderr);
+      assert.match(seen.stderr, /floatip exited 1: Error: Cannot find module/);
+    });
+
     await t.test(
       "monitor says not running (7) once another node took the VIP, and drops the address",
       async () => {
@@ -185,6 +200,38 @@ void test(
         assert.match(seen.stderr, /held by ocid1\.instance\./);
         assert.doesNotMatch(await localAddresses(bed, "node2"), /10\.0\.0\.200/);
         assert.equal(cloud.holderOf(VIP), "node1", "monitor never moves the VIP");
+      },
+    );
+
+    await t.test("start retries a cloud outage within its timeout instead of failing at once", async () => {
+      assert.equal((await runAgent(bed, "node1", agent, "stop")).code, 0);
+      await cloud.faults({ outageMs: 5_000 });
+      const started = await runAgent(bed, "node2", agent, "start", undefined, { timeoutMs: 30_000 });
+      assert.equal(started.code, 0, started.stderr);
+      assert.ok(started.ms >= 4_000, `start returned after ${started.ms} ms, inside the outage`);
+      assert.match(started.stderr, /cloud move of 10\.0\.0\.200 failed, retrying/);
+      assert.equal(cloud.holderOf(VIP), "node2");
+      // And back to node1 for the next steps.
+      assert.equal((await runAgent(bed, "node2", agent, "stop")).code, 0);
+      assert.equal((await runAgent(bed, "node1", agent, "start")).code, 0);
+      assert.equal(cloud.holderOf(VIP), "node1");
+    });
+
+    await t.test(
+      "a start that outlasts a cloud outage fails (1) without touching the local address",
+      async () => {
+        assert.equal((await runAgent(bed, "node2", agent, "stop")).code, 0);
+        await cloud.faults({ outageMs: 60_000 });
+        try {
+          const started = await runAgent(bed, "node2", agent, "start", undefined, { timeoutMs: 10_000 });
+          assert.equal(started.code, 1, started.stderr);
+          assert.match(started.stderr, /did not succeed before the start timeout/);
+          assert.ok(started.ms < 10_000, `answered within the operation timeout (${started.ms} ms)`);
+          assert.doesNotMatch(await localAddresses(bed, "node2"), /10\.0\.0\.200/);
+        } finally {
+          await cloud.faults({ outageMs: null });
+        }
+        assert.equal(cloud.holderOf(VIP), "node1");
       },
     );
 
