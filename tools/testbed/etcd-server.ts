@@ -25,13 +25,28 @@ export type Spawner = (cmd: string, args: string[]) => ChildProcess;
 
 export class EtcdMember {
   private output = "";
+  private child: ChildProcess;
   private constructor(
     readonly spec: EtcdMemberSpec,
-    private readonly child: ChildProcess,
+    child: ChildProcess,
     readonly dataDir: string,
+    private readonly relaunch: () => ChildProcess,
   ) {
-    child.stdout?.on("data", (c: Buffer) => this.keep(c));
-    child.stderr?.on("data", (c: Buffer) => this.keep(c));
+    this.child = child;
+    this.follow();
+  }
+
+  private follow(): void {
+    this.child.stdout?.on("data", (c: Buffer) => this.keep(c));
+    this.child.stderr?.on("data", (c: Buffer) => this.keep(c));
+  }
+
+  /** Starts a killed member again on its data dir (its leases and keys survive, as after a crash). */
+  async restart(): Promise<void> {
+    await this.kill();
+    this.child = this.relaunch();
+    this.follow();
+    await this.waitReady();
   }
 
   get clientUrl(): string {
@@ -50,7 +65,7 @@ export class EtcdMember {
   static start(spec: EtcdMemberSpec, cluster: readonly EtcdMemberSpec[], spawner: Spawner): EtcdMember {
     const dataDir = mkdtempSync(join(tmpdir(), `floatip-etcd-${spec.name}-`));
     const peerUrl = (s: EtcdMemberSpec) => `http://${s.host}:${s.peerPort}`;
-    const child = spawner(ETCD_BINARY, [
+    const args = [
       "--name",
       spec.name,
       "--data-dir",
@@ -73,10 +88,9 @@ export class EtcdMember {
       "zap",
       "--log-level",
       "warn",
-      // Tests run several members on a loaded 2-core host: a slow fsync must not cost the leader.
-      "--unsafe-no-fsync",
-    ]);
-    return new EtcdMember(spec, child, dataDir);
+    ];
+    const launch = () => spawner(ETCD_BINARY, args);
+    return new EtcdMember(spec, launch(), dataDir, launch);
   }
 
   /** Resolves once the client port accepts connections. */
