@@ -36,6 +36,12 @@ export interface StatusSnapshot {
   daemon: { pid: number; startedAt: string; version: string };
   membership: unknown;
   config: ClusterConfig | null;
+  /** Fence devices (pcs stonith); they run on the DC. */
+  stonith?: { id: string; type: string; startedOn: string | null }[];
+  /** Lost nodes waiting for fencing (UNCLEAN), fences running, and nodes fenced since they were last seen. */
+  fencing?: { unclean: string[]; pending: string[]; fenced: string[] } | null;
+  /** pcs status's WARNINGS, e.g. "No stonith devices and stonith-enabled is not false". */
+  warnings?: string[];
   /** Votes and flags of this node's partition, with the witness (quorum device) when configured. */
   quorum?: (QuorumState & { device: QuorumDeviceStatus | null }) | null;
 }

@@ -7,6 +7,8 @@ import { IpAddressAgent } from "../agents/ip-address.ts";
 import { LocalAgentFactory } from "../daemon/agent-registry.ts";
 import { OciAgentProvider } from "../daemon/cloud.ts";
 import { Daemon } from "../daemon/daemon.ts";
+import { FencingProvider } from "../daemon/fence-provider.ts";
+import { registerFenceRoutes } from "../daemon/fence-routes.ts";
 import { createLogger } from "../observability/logger.ts";
 
 export async function runDaemon(opts: {
@@ -36,6 +38,7 @@ export async function runDaemon(opts: {
         data: { ...call },
       }),
   });
+  const fencing = new FencingProvider({ env: process.env, clock: systemClock, logger });
   const daemon = new Daemon({
     stateDir: opts.stateDir,
     socketPath: opts.socketPath,
@@ -49,9 +52,11 @@ export async function runDaemon(opts: {
     // Agents' run-time state beside the admin socket: on tmpfs (/run/floatip) in production, so it does
     // not survive a reboot, and separate per daemon when several share a host.
     agents: new LocalAgentFactory(localAddress, oci, rscTmpDir),
+    fencing,
     version: readVersion(),
   });
   registerAdminRoutes(daemon);
+  registerFenceRoutes(daemon);
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
@@ -61,6 +66,7 @@ export async function runDaemon(opts: {
       .shutdown()
       .then(async () => {
         oci.close();
+        fencing.close();
         await localAddress.close();
       })
       .then(

@@ -11,6 +11,7 @@ import { registerAgentCommands } from "./agent-commands.ts";
 import { registerEventsCommand } from "./events-command.ts";
 import { registerResourceManagerCommands } from "./resource-manager-commands.ts";
 import { registerAlertCommands } from "./alert-commands.ts";
+import { registerStonithCommands } from "./stonith-commands.ts";
 import { registerQuorumCommands, registerWitnessCommands } from "./quorum-commands.ts";
 import { registerImportCibCommand } from "./import-cib-command.ts";
 import { registerInstallAgentsCommand } from "./install-agents-command.ts";
@@ -324,6 +325,7 @@ export function buildProgram(): Command {
   registerResourceManagerCommands(program, socketOf);
   registerOciMoveCommand(program.commands.find((c) => c.name() === "oci")!);
   registerAlertCommands(program, socketOf);
+  registerStonithCommands(program, socketOf);
   registerQuorumCommands(program, socketOf);
   registerWitnessCommands(program, socketOf);
   registerImportCibCommand(program, socketOf, wantsJson);

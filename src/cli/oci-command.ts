@@ -17,7 +17,12 @@ export function registerOciCommands(program: Command, endpointOf: (cmd: Command)
       const { runOciCheck, formatCheckText, checkReport } = await import("../cloud/oci/check.ts");
       const { settingsFromEnv } = await import("../cloud/oci/settings.ts");
       const targets = vips.length > 0 ? vips : await configuredVips(endpointOf(cmd));
-      const results = await runOciCheck({ settings: settingsFromEnv(process.env), vips: targets });
+      const fenceDevices = await configuredOciFenceDevices(endpointOf(cmd));
+      const results = await runOciCheck({
+        settings: settingsFromEnv(process.env),
+        vips: targets,
+        ...(fenceDevices.length > 0 ? { fenceDevices } : {}),
+      });
       const report = checkReport(results);
       if (cmd.optsWithGlobals<{ json?: boolean }>().json)
         process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
@@ -25,6 +30,16 @@ export function registerOciCommands(program: Command, endpointOf: (cmd: Command)
       if (!report.ok) process.exitCode = 1;
     });
   registerOciStatusCommand(oci);
+}
+
+/** The fence_oci devices of the local cluster; none when no daemon answers. */
+async function configuredOciFenceDevices(endpoint: Endpoint): Promise<string[]> {
+  try {
+    const status = await callApi<StatusSnapshot>(endpoint, "GET", "/v1/status", undefined, 5_000);
+    return (status.config?.stonith ?? []).filter((d) => d.type === "fence_oci").map((d) => d.id);
+  } catch {
+    return [];
+  }
 }
 
 async function configuredVips(endpoint: Endpoint): Promise<string[]> {

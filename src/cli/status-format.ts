@@ -4,7 +4,8 @@ import type { StatusSnapshot } from "../api/status-types.ts";
 export function formatStatus(s: StatusSnapshot, options: { full: boolean; daemonStatus: string[] }): string {
   const lines: string[] = [];
   lines.push(`Cluster name: ${s.clusterName ?? "(none)"}`);
-  if (s.configProblem) lines.push("", "WARNINGS:", s.configProblem);
+  const warnings = [...(s.configProblem ? [s.configProblem] : []), ...(s.warnings ?? [])];
+  if (warnings.length > 0) lines.push("", "WARNINGS:", ...warnings);
   if (!s.running) {
     lines.push("", "Error: cluster is not currently running on this node");
   } else {
@@ -31,9 +32,15 @@ export function formatStatus(s: StatusSnapshot, options: { full: boolean; daemon
     const online = s.online.filter((n) => !s.leaving.includes(n));
     if (online.length > 0) lines.push(`  * Online: [ ${online.join(" ")} ]`);
     for (const n of s.leaving) lines.push(`  * Node ${n}: pending (shutting down)`);
-    if (s.offline.length > 0) lines.push(`  * OFFLINE: [ ${s.offline.join(" ")} ]`);
+    const unclean = s.fencing?.unclean ?? [];
+    for (const n of unclean) lines.push(`  * Node ${n}: UNCLEAN (offline)`);
+    const offline = s.offline.filter((n) => !unclean.includes(n));
+    if (offline.length > 0) lines.push(`  * OFFLINE: [ ${offline.join(" ")} ]`);
     lines.push("", "Full List of Resources:");
-    if (s.resources.length === 0) lines.push("  * No resources");
+    const devices = s.stonith ?? [];
+    if (s.resources.length === 0 && devices.length === 0) lines.push("  * No resources");
+    for (const d of devices)
+      lines.push(`  * ${d.id}\t(stonith:${d.type}):\t ${d.startedOn ? `Started ${d.startedOn}` : "Stopped"}`);
     for (const r of s.resources) lines.push(`  * ${r.id}\t(${agentLabel(r.type)}):\t ${resourceState(r)}`);
     const failures = s.resources.filter((r) => Object.keys(r.failCounts).length > 0);
     if (failures.length > 0) {

@@ -19,6 +19,8 @@ import { AuthStore } from "./auth-store.ts";
 import { findSelf } from "./self-identity.ts";
 import { WitnessClient } from "./witness-client.ts";
 import { buildStatus } from "./status-builder.ts";
+import { NodeFencing } from "../coordinator/fence-coordinator.ts";
+import type { FencingProvider } from "./fence-provider.ts";
 
 /** How long peers keep a restarting node's resources in place before failing them over. */
 const RESTART_GRACE_MS = 15_000;
@@ -36,6 +38,8 @@ export interface DaemonOptions {
   clock: Clock;
   agents: AgentFactory;
   version: string;
+  /** Fence devices and this node's instance OCID; absent: the cluster never fences. */
+  fencing?: FencingProvider;
 }
 
 interface RunningCluster {
@@ -59,6 +63,8 @@ export class Daemon {
   readonly events: EventLog;
   private cluster: RunningCluster | null = null;
   private readonly startedAt = new Date();
+  /** Lost-node tracking and fence execution while cluster services run. */
+  private fencing: NodeFencing | null = null;
   private transition: Promise<void> = Promise.resolve();
   /** The witness connection (quorum.device) while cluster services run. */
   private witness: WitnessClient | null = null;
@@ -95,6 +101,11 @@ export class Daemon {
     const config = this.store.load();
     if (this.store.lastLoadProblem) this.options.logger.warn(this.store.lastLoadProblem);
     return config;
+  }
+
+  /** Fencing of the running cluster services (for `stonith fence` and `stonith history`). */
+  get runningFencing(): NodeFencing | null {
+    return this.fencing;
   }
 
   get runningNode(): ClusterNode | null {
@@ -139,6 +150,21 @@ export class Daemon {
       const self = findSelf(config, this.options.nodeName);
       await this.options.agents.prepare?.(config);
       const zone = await this.options.agents.zone?.(config);
+      const instanceId = await this.options.fencing?.selfInstanceId(config);
+      const provider = this.options.fencing;
+      const fencing = provider
+        ? new NodeFencing({
+            selfName: self.name,
+            clock: this.options.clock,
+            wallNow: () => Date.now(),
+            logger: this.options.logger.child({ component: "fencing" }),
+            events: this.events,
+            devicesFor: (current, instanceIdOf) => provider.devicesFor(current, instanceIdOf),
+            config: () => node?.currentConfig ?? config,
+            onChange: () => node?.refresh(),
+          })
+        : null;
+      this.fencing = fencing;
       const { logger, clock } = this.options;
       const transport = await UdpTransport.bind({
         address: self.addrs[0] ?? "0.0.0.0",
@@ -178,6 +204,8 @@ export class Daemon {
         adoptConfig: (remote) => this.store.adopt(remote),
         events: this.events,
         ...(zone !== undefined ? { zone } : {}),
+        ...(instanceId !== undefined ? { instanceId } : {}),
+        ...(fencing ? { fencing } : {}),
       });
       witness.on("change", () => node?.refresh());
       node.on("config", (next: ClusterConfig) => void witness.configure(next));
@@ -212,6 +240,8 @@ export class Daemon {
       await running.executor.close();
       await running.transport.close();
       await running.addressEvents?.stop();
+      this.fencing?.close();
+      this.fencing = null;
       this.cluster = null;
       if (options.forget) rmSync(this.startedMarker, { force: true });
       this.options.logger.info({ leftResources: options.leaveResources }, "cluster services stopped");

@@ -1,6 +1,7 @@
 import type { ResourceStatusView, StatusSnapshot } from "../api/status-types.ts";
 import type { ClusterConfig } from "../config/schema.ts";
 import type { ClusterView } from "../coordinator/cluster-node.ts";
+import { fenceStatusOf } from "./fence-status.ts";
 
 export function buildStatus(input: {
   config: ClusterConfig | null;
@@ -57,6 +58,7 @@ export function buildStatus(input: {
     daemon: input.daemon,
     membership: input.membershipStats,
     config,
+    ...fenceStatusOf(config, view),
     quorum: input.quorum ?? null,
   };
 }

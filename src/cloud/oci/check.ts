@@ -5,7 +5,7 @@ import { silentLogger } from "../../observability/logger.ts";
 import { OciSdkApi } from "./client.ts";
 import { discoverLocalInstance, vnicForIp, type LocalInstance } from "./discovery.ts";
 import { OciCloudError, describeError } from "./errors.ts";
-import { permissionFix } from "./iam-policy.ts";
+import { DEFAULT_DYNAMIC_GROUP, permissionFix } from "./iam-policy.ts";
 import { MetadataClient, type InstanceMetadata } from "./metadata.ts";
 import type { OciApi, ServerClockSample } from "./oci-api.ts";
 import type { OciSettings } from "./settings.ts";
@@ -39,6 +39,8 @@ export interface OciCheckOptions {
   /** Injected in tests; built from settings otherwise. */
   metadata?: Pick<MetadataClient, "instance">;
   api?: OciApi;
+  /** Ids of the cluster's fence_oci devices: the check then covers the fencing permission too. */
+  fenceDevices?: string[];
 }
 
 const SKEW_WARN_MS = 60_000;
@@ -210,6 +212,19 @@ async function checkWithApi(
         call,
       ),
     );
+  }
+  if (options.fenceDevices && options.fenceDevices.length > 0) {
+    // A power action cannot be tried harmlessly; reading this instance shows the instances grant at least.
+    const read = await tryPermission("GetInstance", "read instances", () =>
+      api.getInstance(instance.instanceId, call),
+    );
+    results.push({
+      id: "fencing",
+      ok: !("error" in read),
+      severity: "error" in read ? "error" : "info",
+      detail: `fence_oci device(s) ${options.fenceDevices.join(", ")} STOP or RESET a lost node's instance with InstanceAction, which needs 'use instances' (INSTANCE_POWER_ACTIONS) on the peers' instances; ${"error" in read ? `GetInstance failed: ${describeError(read.error)}` : "GetInstance is allowed; the power action itself is not tried"}`,
+      fix: `Allow dynamic-group ${DEFAULT_DYNAMIC_GROUP} to use instances in compartment id ${instance.compartmentId}`,
+    });
   }
   results.push(permissionResult(permissions, instance));
   results.push(clockSkewResult(api.lastServerClock()));
