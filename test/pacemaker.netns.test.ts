@@ -151,6 +151,24 @@ void test(
       await waitUntil("the client gets answers", 10_000, () => probe.snapshot().answered > 0);
       assert.equal(probe.snapshot().firstResponder, holder);
 
+      // A cloud outage longer than a monitor interval: the monitors retry and answer running, so Pacemaker
+      // neither counts a failure nor moves the VIP.
+      await cloud.faults({ outageMs: 15_000 });
+      await new Promise((resolve) => setTimeout(resolve, 16_000));
+      const calm = await node1.must("crm_mon", ["-1", "--failcounts"]);
+      assert.equal(startedOn(calm), holder, "still started where it was");
+      assert.doesNotMatch(calm, /Failed Resource Actions|fail-count|Migration Summary:\n\s+\* Node/);
+      assert.equal((await cloudView(cloud, VIP)).epoch, before.epoch, "no cloud write");
+      assert.ok(probe.snapshot().longestOutageMs < 1_000, "the client was served throughout");
+      const holderNode = nodes.find((n) => n.node === holder) ?? node1;
+      const retries = await holderNode.run("grep", [
+        "-c",
+        "cloud check of 10.0.0.200 unknown, retrying",
+        "/var/log/pacemaker/pacemaker.log",
+      ]);
+      assert.ok(Number(retries.stdout.trim()) >= 1, "a monitor met the outage and retried");
+      t.diagnostic(`monitor retries logged during the outage: ${retries.stdout.trim()}`);
+
       const lostAt = Date.now();
       await bed.linkDown(holder);
       await waitUntil(
