@@ -26,10 +26,13 @@ function scratch(): string {
 void test("installs ocf:floatip:oci-vip with this installation's paths, then reports it unchanged", () => {
   const prefix = scratch();
   try {
+    // Only the OCF agent is looked at: whether this checkout has the fence agent yet does not matter here.
+    const ocf = (report: ReturnType<typeof installAgents>) =>
+      report.files.filter((f) => f.agent === "ocf:floatip:oci-vip");
     const first = installAgents({ prefix, node: "/opt/node/bin/node" });
     const target = join(prefix, "usr/lib/ocf/resource.d/floatip/oci-vip");
     assert.deepEqual(
-      first.files.map((f) => [f.agent, f.target, f.action]),
+      ocf(first).map((f) => [f.agent, f.target, f.action]),
       [["ocf:floatip:oci-vip", target, "installed"]],
     );
     const text = readFileSync(target, "utf8");
@@ -39,12 +42,12 @@ void test("installs ocf:floatip:oci-vip with this installation's paths, then rep
     assert.equal(statSync(target).mode & 0o777, 0o755);
     const second = installAgents({ prefix, node: "/opt/node/bin/node" });
     assert.deepEqual(
-      second.files.map((f) => f.action),
+      ocf(second).map((f) => f.action),
       ["unchanged"],
     );
     chmodSync(target, 0o644);
     assert.deepEqual(
-      installAgents({ prefix, node: "/opt/node/bin/node" }).files.map((f) => f.action),
+      ocf(installAgents({ prefix, node: "/opt/node/bin/node" })).map((f) => f.action),
       ["updated"],
       "a wrong mode is repaired",
     );
