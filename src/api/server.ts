@@ -7,6 +7,7 @@ import type { Logger } from "../observability/logger.ts";
 import { ApiError, type ApiErrorBody } from "./protocol.ts";
 
 const MAX_BODY_BYTES = 1024 * 1024;
+const DRAIN_LIMIT_BYTES = 16 * MAX_BODY_BYTES;
 
 export type Listener = "local" | "remote";
 
@@ -109,7 +110,7 @@ export class AdminServer {
 
   private async dispatch(req: IncomingMessage, res: ServerResponse, listener: Listener): Promise<void> {
     try {
-      const url = new URL(req.url ?? "/", "http://floatip");
+      const url = requestUrl(req);
       const stream = req.method === "GET" ? this.streams.get(url.pathname) : undefined;
       if (stream) {
         this.authorize(stream.scope, listener, req);
@@ -124,6 +125,16 @@ export class AdminServer {
           404,
         );
       this.authorize(route.scope, listener, req);
+      const type = req.headers["content-type"];
+      // Every floatip client sends JSON; refusing other declared types also keeps a browser page from
+      // posting to the admin port with a "simple" cross-site form request (no CORS preflight).
+      if (req.method === "POST" && type !== undefined && !/^application\/json\s*(;|$)/i.test(type)) {
+        throw new ApiError(
+          "FLOATIP_E_API_CONTENT_TYPE",
+          `request body must be sent as application/json, not ${JSON.stringify(type.slice(0, 100))}`,
+          415,
+        );
+      }
       const raw = req.method === "POST" ? await readBody(req) : "{}";
       let json: unknown;
       try {
@@ -169,6 +180,21 @@ export interface StreamRoute {
   open(url: URL, res: ServerResponse): void;
 }
 
+/** The request target as a URL; one that cannot be read (`//`, `*`) is a 404 like any unknown call, not a crash. */
+function requestUrl(req: IncomingMessage): URL {
+  const target = req.url ?? "/";
+  try {
+    // Appended to the origin rather than resolved against it, so `//x` stays a path instead of a host.
+    return new URL(`http://floatip${target.startsWith("/") ? "" : "/"}${target}`);
+  } catch {
+    throw new ApiError(
+      "FLOATIP_E_API_NOT_FOUND",
+      `no such admin call: ${req.method} ${JSON.stringify(target.slice(0, 200))}`,
+      404,
+    );
+  }
+}
+
 function bearerToken(req: IncomingMessage): string {
   const header = req.headers.authorization ?? "";
   return header.startsWith("Bearer ") ? header.slice(7) : "";
@@ -176,18 +202,33 @@ function bearerToken(req: IncomingMessage): string {
 
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
+    const tooLarge = () =>
+      new ApiError(
+        "FLOATIP_E_API_TOO_LARGE",
+        "request body is larger than 1 MiB; send a smaller request",
+        413,
+      );
+    // A body over the limit is read to its end and dropped before the 413 goes out: answering while the
+    // client still writes makes node:http close the socket under it, and the client sees a reset instead
+    // of the error. Only a body beyond DRAIN_LIMIT_BYTES is cut off at once.
+    if (Number(req.headers["content-length"] ?? 0) > DRAIN_LIMIT_BYTES) {
+      reject(tooLarge());
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on("data", (chunk: Buffer) => {
+    const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new ApiError("FLOATIP_E_API_TOO_LARGE", "request body is larger than 1 MiB", 413));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+      if (size > DRAIN_LIMIT_BYTES) {
+        req.off("data", onData);
+        reject(tooLarge());
+      } else if (size > MAX_BODY_BYTES) chunks.length = 0;
+      else chunks.push(chunk);
+    };
+    req.on("data", onData);
+    req.on("end", () =>
+      size > MAX_BODY_BYTES ? reject(tooLarge()) : resolve(Buffer.concat(chunks).toString("utf8")),
+    );
     req.on("error", reject);
   });
 }
