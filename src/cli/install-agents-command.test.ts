@@ -4,6 +4,7 @@ import { spawnSync } from "node:child_process";
 import {
   chmodSync,
   cpSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
@@ -115,3 +116,30 @@ void test("an unwritable prefix is a one-line FLOATIP_E_INSTALL_AGENTS error", (
     rmSync(prefix, { recursive: true, force: true });
   }
 });
+
+void test(
+  "this package's fence agent, when present, is installed as a wrapper that runs it from anywhere",
+  { skip: !existsSync(join(root, "bin/fence_floatip_oci")) || !existsSync(join(root, "dist/src/cli")) },
+  () => {
+    const prefix = scratch();
+    try {
+      const report = installAgents({ prefix });
+      const fence = report.files.find((f) => f.agent === "fence_floatip_oci");
+      assert.equal(fence?.target, join(prefix, "usr/sbin/fence_floatip_oci"));
+      // Run with a bare environment, as fenced does: the wrapper needs no PATH to node.
+      const meta = spawnSync(fence.target, ["-o", "metadata"], {
+        encoding: "utf8",
+        env: {
+          FLOATIP_OCI_METADATA_URL: "http://127.0.0.1:9/opc/v2/",
+          FLOATIP_OCI_ENDPOINT: "http://127.0.0.1:9",
+        },
+        cwd: "/",
+        timeout: 30_000,
+      });
+      assert.equal(meta.status, 0, meta.stderr);
+      assert.match(meta.stdout, /<resource-agent name="fence_floatip_oci"/);
+    } finally {
+      rmSync(prefix, { recursive: true, force: true });
+    }
+  },
+);
