@@ -5,6 +5,7 @@ import { OciCloudError } from "../cloud/oci/errors.ts";
 import { createInstancePower, type InstancePower } from "../cloud/oci/instance-power.ts";
 import { MetadataClient } from "../cloud/oci/metadata.ts";
 import { settingsFromEnv, type OciSettings } from "../cloud/oci/settings.ts";
+import { printable } from "./pcs-args.ts";
 
 /**
  * fence_floatip_oci: a fence agent in the fence-agents calling convention (the one Pacemaker's fencer and
@@ -200,7 +201,8 @@ export class FenceUsageError extends Error {
   override readonly name = "FenceUsageError";
   readonly code = "FLOATIP_E_FENCE_ARGS";
   constructor(detail: string) {
-    super(`FLOATIP_E_FENCE_ARGS: ${detail}`);
+    // The detail quotes options as given: control characters in them must not split the logged line.
+    super(`FLOATIP_E_FENCE_ARGS: ${printable(detail)}`);
   }
 }
 

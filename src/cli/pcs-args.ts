@@ -4,9 +4,18 @@ import type { OperationConfig } from "../config/schema.ts";
 /** A CLI input error: printed as one `Error:` line with exit code 1, never a stack trace. */
 export class UsageError extends Error {
   constructor(message: string) {
-    super(message);
+    // Messages quote the user's words: a newline or an escape sequence in one ($'...' in a shell) must
+    // neither split the error line nor reach the terminal raw.
+    super(printable(message));
     this.name = "UsageError";
   }
+}
+
+const ESCAPES: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+
+/** `text` with every control character shown as an escape (\n, \u001b), so it prints as one plain line. */
+export function printable(text: string): string {
+  return text.replace(/\p{Cc}/gu, (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 /** `node1 addr=10.0.0.11 node2 addr=10.0.0.12` (pcs 0.10+) or plain `node1 node2`. */
