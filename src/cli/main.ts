@@ -359,4 +359,5 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 const exitCode = await main(process.argv.slice(2));
-if (process.argv[2] !== "daemon") process.exit(exitCode);
+// Long-running commands keep the process alive; everything else exits with its code at once.
+if (process.argv[2] !== "daemon" && process.argv[2] !== "witness") process.exit(exitCode);

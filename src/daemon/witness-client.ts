@@ -86,7 +86,12 @@ export class WitnessClient extends EventEmitter<{ change: [DeviceVote] }> {
 
   setView(memberIds: number[]): void {
     this.members = memberIds;
-    if (this.tracker.setView(memberIds, this.deps.clock.now()) && this.device) this.send();
+    if (this.tracker.setView(memberIds, this.deps.clock.now()) && this.device) {
+      this.send();
+      // The coordinator re-evaluates quorum after telling us its view; only note the change here, or a
+      // quick grant for the new view would look like no change at all and never reach the coordinator.
+      this.check(false);
+    }
   }
 
   vote(): DeviceVote {
@@ -164,7 +169,7 @@ export class WitnessClient extends EventEmitter<{ change: [DeviceVote] }> {
     this.rejectedPackets[reason] = (this.rejectedPackets[reason] ?? 0) + 1;
   }
 
-  private check(): void {
+  private check(emit = true): void {
     const vote = this.vote();
     if (vote === this.lastVote) return;
     const before = this.lastVote;
@@ -177,6 +182,6 @@ export class WitnessClient extends EventEmitter<{ change: [DeviceVote] }> {
           : `witness vote ${vote}`;
     this.deps.logger.info({ vote, before }, summary);
     this.deps.events?.record({ type: "quorum", summary, data: { witness: vote, before } });
-    this.emit("change", vote);
+    if (emit) this.emit("change", vote);
   }
 }
