@@ -151,9 +151,11 @@ export const quorumDeviceSchema = z.object({
 });
 
 export const quorumSchema = z.object({
+  /** corosync's two_node: a lone survivor of two nodes stays quorate; off with a witness or more than 2 nodes. */
   twoNode: z.boolean().default(true),
   /** Unset: follows two_node, as votequorum does (two_node implies wait_for_all unless told otherwise). */
   waitForAll: z.boolean().optional(),
+  /** The witness (`floatip quorum device add model net host=...`): a third vote, expected votes = nodes + 1. */
   device: quorumDeviceSchema.optional(),
 });
 
