@@ -325,7 +325,7 @@ export class ClusterNode extends EventEmitter {
     // nor stop: a restarted daemon re-attaching to its resources must not stop them before it hears its peers.
     const decision = decide({
       config:
-        quorum.pending || quorum.waitingForAll
+        !this.deps.coordination && (quorum.pending || quorum.waitingForAll)
           ? { ...this.config, properties: { ...this.config.properties, "no-quorum-policy": "freeze" } }
           : this.config,
       view: { online, quorate: this.quorate() },
