@@ -11,6 +11,7 @@ const EVENT_TYPES = [
   "failover",
   "config",
   "quorum",
+  "fencing",
 ] as const;
 const typesSchema = z.array(z.enum(EVENT_TYPES)).optional();
 

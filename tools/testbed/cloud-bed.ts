@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import type { Bed } from "./bed.ts";
+import { mustRun } from "./netns.ts";
 import { emulatorMain } from "./repo-paths.ts";
 
 /** Where the emulator says a VIP is, and when that changed (Date.now() when the event arrived). */
@@ -24,6 +25,14 @@ export interface CloudOptions {
   existing?: Record<string, string>;
 }
 
+/** A power action the emulator carried out on a node's instance (Date.now() when the event arrived). */
+export interface PowerEvent {
+  node: string;
+  action: string;
+  state: string;
+  at: number;
+}
+
 /** Environment that points a daemon's OCI layer at the emulator inside the bed (never the real cloud). */
 export const OCI_BED_ENV = {
   FLOATIP_OCI_METADATA_URL: "http://169.254.169.254/opc/v2/",
@@ -38,7 +47,15 @@ export const OCI_BED_ENV = {
  */
 export class EmulatedCloud {
   readonly assignments: Assignment[] = [];
+  /** Instance power actions (fencing), in the order the emulator carried them out. */
+  readonly powerEvents: PowerEvent[] = [];
+  /**
+   * Called once a START or RESET has brought a node's namespace back, as a real instance's init system
+   * would start its services: tests restart the daemon here.
+   */
+  onPowerOn: ((node: string, action: string) => Promise<void>) | null = null;
   private routeChain: Promise<void> = Promise.resolve();
+  private powerChain: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly bed: Bed,
@@ -106,6 +123,7 @@ export class EmulatedCloud {
       await exited;
     }
     await this.routeChain;
+    await this.powerChain;
     rmSync(this.dir, { recursive: true, force: true });
   }
 
@@ -129,8 +147,69 @@ export class EmulatedCloud {
           this.assignments.push({ ip, node, at: Date.now() });
           void this.route(ip, node);
         }
+        if (event["event"] === "instanceAction" && typeof event["instanceName"] === "string") {
+          const power = {
+            node: event["instanceName"],
+            action: String(event["action"]),
+            state: String(event["state"]),
+            at: Date.now(),
+          };
+          this.powerEvents.push(power);
+          void this.power(power.node, power.action);
+        }
       });
     });
+  }
+
+  /** Resolves once every power action reported so far has been applied to the namespaces. */
+  powerSettled(): Promise<void> {
+    return this.powerChain;
+  }
+
+  /**
+   * What a power action does to the instance's namespace: STOP takes its link down and kills every process
+   * in it (the daemon dies with the instance); START brings it back with only its primary address; RESET
+   * is both. Applied in event order.
+   */
+  private power(node: string, action: string): Promise<void> {
+    const off = action === "STOP" || action === "SOFTSTOP" || action === "RESET" || action === "SOFTRESET";
+    const on = action !== "STOP" && action !== "SOFTSTOP";
+    this.powerChain = this.powerChain
+      .then(async () => {
+        if (off) await this.powerOff(node);
+        if (on) {
+          await this.powerOn(node);
+          await this.onPowerOn?.(node, action);
+        }
+      })
+      .catch((error: unknown) => {
+        process.stderr.write(`cloud bed: ${action} of ${node} failed: ${String(error)}\n`);
+      });
+    return this.powerChain;
+  }
+
+  private async powerOff(node: string): Promise<void> {
+    const ns = this.bed.nodeNs(node);
+    await this.bed.linkDown(node);
+    await mustRun("ip", ["-n", ns, "link", "set", "eth0", "down"]);
+    const pids = (await mustRun("ip", ["netns", "pids", ns])).split(/\s+/).filter((p) => /^\d+$/.test(p));
+    for (const pid of pids) {
+      try {
+        process.kill(Number(pid), "SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+
+  private async powerOn(node: string): Promise<void> {
+    const ns = this.bed.nodeNs(node);
+    // A booted instance has only its primary address; secondary IPs are configured again by software.
+    await mustRun("ip", ["-n", ns, "addr", "flush", "dev", "eth0"]);
+    await mustRun("ip", ["-n", ns, "addr", "add", `${this.bed.nodeAddr(node)}/24`, "dev", "eth0"]);
+    await mustRun("ip", ["-n", ns, "link", "set", "eth0", "up"]);
+    await mustRun("ip", ["-n", ns, "route", "replace", "default", "via", this.bed.routerAddr]);
+    await this.bed.linkUp(node);
   }
 
   /** Route changes are applied in event order, so a fast double move cannot end on the wrong node. */
