@@ -791,8 +791,8 @@ const pacemakerBoolean = ["true", "false"];
 
 /**
  * Pacemaker cluster properties floatip accepts besides the ones its policy reads (knownPropertySchemas).
- * They are stored for pcs compatibility (scripts set them) but floatip does not act on them; their values
- * are still checked the way Pacemaker would.
+ * The stonith-* ones steer fencing (policy/fencing.ts, fencing/stonith-config.ts); the others are stored
+ * for pcs compatibility (scripts set them) and not acted on. Values are checked the way Pacemaker would.
  */
 export const acceptedPropertyRules: Readonly<Record<string, { check(value: string): string | null }>> = {
   "stonith-enabled": { check: (v) => (pacemakerBoolean.includes(v) ? null : "use 'false', 'true'") },

@@ -108,13 +108,13 @@ export function registerFenceRoutes(daemon: Daemon): void {
       }
       if (config.stonith.length === 0) {
         throw new ApiError(
-          "FLOATIP_E_FENCE_FAILED",
+          "FLOATIP_E_STONITH_FAILED",
           `no stonith devices are configured, so ${node} cannot be fenced; add one with 'floatip stonith create'`,
         );
       }
       const result = await fencing.fence(node, action, "manual");
       if (!result.ok)
-        throw new ApiError("FLOATIP_E_FENCE_FAILED", `unable to fence ${node}: ${result.message}`);
+        throw new ApiError("FLOATIP_E_STONITH_FAILED", `unable to fence ${node}: ${result.message}`);
       return result;
     },
   );
