@@ -15,6 +15,8 @@ export const setupRequestSchema = z.object({
   start: z.boolean().default(false),
   tokenMs: z.number().int().min(200).max(60_000).optional(),
   force: z.boolean().default(false),
+  /** `setup ... quorum wait_for_all=0`: votequorum options for the new cluster. */
+  quorum: z.object({ waitForAll: z.boolean().optional(), twoNode: z.boolean().optional() }).optional(),
 });
 
 export const nodeSelectionSchema = z.object({

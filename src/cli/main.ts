@@ -1,7 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { callApi, ApiCallError, type Endpoint } from "../api/client.ts";
 import type { StatusSnapshot } from "../api/status-types.ts";
-import { parseNodeList, parseResourceArgs, UsageError } from "./pcs-args.ts";
+import { parseNodeList, parseResourceArgs, printable, UsageError } from "./pcs-args.ts";
 import { formatStatus } from "./status-format.ts";
 import { daemonStatusLines } from "./daemon-status.ts";
 import { readPassword } from "./password-prompt.ts";
@@ -12,11 +12,13 @@ import { registerEventsCommand } from "./events-command.ts";
 import { registerResourceManagerCommands } from "./resource-manager-commands.ts";
 import { registerAlertCommands } from "./alert-commands.ts";
 import { registerStonithCommands } from "./stonith-commands.ts";
-import { registerQuorumCommands, registerWitnessCommands } from "./quorum-commands.ts";
+import { parseQuorumOptions, registerQuorumCommands, registerWitnessCommands } from "./quorum-commands.ts";
 import { registerImportCibCommand } from "./import-cib-command.ts";
 import { registerInstallAgentsCommand } from "./install-agents-command.ts";
 
 const DEFAULT_SOCKET = "/run/floatip/floatip.sock";
+/** A 'quoted' word in an error message: user input, shown with control characters escaped. */
+const QUOTED = /'[^']*'/g;
 
 interface Globals {
   socket?: string;
@@ -56,7 +58,10 @@ export function buildProgram(): Command {
     .option("--socket <path>", "admin socket of the local daemon (env FLOATIP_SOCKET)")
     .option("--json", "print machine-readable JSON")
     .showHelpAfterError("(run 'floatip --help' for the list of commands)")
-    .configureOutput({ outputError: (str, write) => write(`Error: ${str.replace(/^error: /, "")}`) })
+    // Commander quotes the words it refuses; control characters in them must not split or colour the line.
+    .configureOutput({
+      outputError: (str, write) => write(`Error: ${str.replace(/^error: /, "").replace(QUOTED, printable)}`),
+    })
     .exitOverride();
 
   program
@@ -151,7 +156,9 @@ export function buildProgram(): Command {
 
   cluster
     .command("setup")
-    .description("create a cluster: setup [--start] --name NAME node... | setup NAME node [addr=IP]...")
+    .description(
+      "create a cluster: setup [--start] --name NAME node... | setup NAME node [addr=IP]... [quorum wait_for_all=0]",
+    )
     .argument("[args...]", "[NAME] node [addr=IP] ...")
     .option("--name <name>", "cluster name (pcs 0.9 form)")
     .option("--start", "start the cluster on all nodes afterwards")
@@ -163,7 +170,10 @@ export function buildProgram(): Command {
         opts: { name?: string; start?: boolean; force?: boolean; token?: string },
         cmd: Command,
       ) => {
-        const rest = [...words];
+        // pcs 0.10+: `setup NAME node... [quorum <option>=<value>...]`.
+        const quorumAt = words.indexOf("quorum");
+        const rest = quorumAt === -1 ? [...words] : words.slice(0, quorumAt);
+        const quorum = quorumAt === -1 ? undefined : parseQuorumOptions(words.slice(quorumAt + 1));
         const name = opts.name ?? rest.shift();
         if (!name) throw new UsageError("a cluster name is required: setup --name NAME node1 node2");
         const nodes = parseNodeList(rest);
@@ -182,6 +192,7 @@ export function buildProgram(): Command {
             start: opts.start === true,
             force: opts.force === true,
             ...(token ? { tokenMs: token } : {}),
+            ...(quorum ? { quorum } : {}),
           },
           120_000,
         );
@@ -345,7 +356,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       return error.exitCode === 0 ? 0 : 1;
     }
     if (error instanceof ApiCallError) {
-      process.stderr.write(`Error: ${error.code}: ${error.message}\n`);
+      process.stderr.write(`Error: ${error.code}: ${error.message.replace(QUOTED, printable)}\n`);
       return 1;
     }
     if (error instanceof UsageError) {
@@ -353,7 +364,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 1;
     }
     const coded = error as { code?: string; message?: string };
-    process.stderr.write(`Error: ${coded.message ?? String(error)}\n`);
+    process.stderr.write(`Error: ${(coded.message ?? String(error)).replace(QUOTED, printable)}\n`);
     return 1;
   }
 }

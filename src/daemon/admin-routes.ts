@@ -108,6 +108,7 @@ export function registerAdminRoutes(daemon: Daemon): void {
         // As Pacemaker writes into new CIBs on RHEL 9 / Fedora 35+: a recovered node does not pull resources
         // back (a second outage); `resource defaults update resource-stickiness=0` restores failback.
         resourceDefaults: { "resource-stickiness": "1" },
+        ...(req.quorum ? { quorum: { twoNode: true, ...req.quorum } } : {}),
         ...(req.tokenMs
           ? {
               totem: {
