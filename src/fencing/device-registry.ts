@@ -5,6 +5,7 @@ import type { InstancePower } from "../cloud/oci/instance-power.ts";
 import { FENCE_AGENTS_DIR, FenceAgentDevice, fenceAgentPath, installedFenceAgents } from "./agent-device.ts";
 import { ExecFenceDevice, FENCE_EXEC_TYPE, validateExecParams } from "./exec-device.ts";
 import { FENCE_OCI_TYPE, OciFenceDevice } from "./oci-device.ts";
+import { parseHostMap } from "./host-map.ts";
 import { commonParamProblems } from "./stonith-config.ts";
 import type { FenceDevice } from "./types.ts";
 
@@ -47,15 +48,33 @@ export interface DeviceDeps {
   fenceAgentsDir?: string;
 }
 
-/** A configured device ready to run, with its pcmk_delay_base (a static delay that wins fence races). */
+/**
+ * A configured device ready to run, with the delays that decide fence races between two nodes that each
+ * want to fence the other: pcmk_delay_base (fixed, or per target "node1:0s;node2:5s") and pcmk_delay_max
+ * (a random extra delay up to it), as Pacemaker's fencer applies them.
+ */
 export interface ConfiguredDevice {
   device: FenceDevice;
   delayMs: number;
+  delayByNode?: ReadonlyMap<string, number>;
+  delayMaxMs?: number;
+}
+
+/** pcmk_delay_base: one duration, or per-target durations "node1:0s;node2:5s". */
+export function parseDelayBase(text: string): { delayMs: number; delayByNode?: Map<string, number> } {
+  if (!text.includes(":")) return { delayMs: parseDuration(text) };
+  const byNode = new Map<string, number>();
+  for (const [node, value] of parseHostMap(text)) byNode.set(node, parseDuration(value));
+  return { delayMs: 0, delayByNode: byNode };
 }
 
 export function buildFenceDevice(config: StonithDeviceConfig, deps: DeviceDeps): ConfiguredDevice {
-  const delayText = config.params["pcmk_delay_base"];
-  const delayMs = delayText === undefined ? 0 : parseDuration(delayText);
+  const baseText = config.params["pcmk_delay_base"];
+  const maxText = config.params["pcmk_delay_max"];
+  const delays = {
+    ...(baseText === undefined ? { delayMs: 0 } : parseDelayBase(baseText)),
+    ...(maxText === undefined ? {} : { delayMaxMs: parseDuration(maxText) }),
+  };
   if (config.type === FENCE_OCI_TYPE) {
     const power = deps.instancePower;
     if (power === undefined) {
@@ -69,13 +88,13 @@ export function buildFenceDevice(config: StonithDeviceConfig, deps: DeviceDeps):
         instanceIdOf: deps.instanceIdOf,
         clock: deps.clock,
       }),
-      delayMs,
+      ...delays,
     };
   }
   if (config.type === FENCE_EXEC_TYPE)
-    return { device: new ExecFenceDevice(config.id, config.params), delayMs };
+    return { device: new ExecFenceDevice(config.id, config.params), ...delays };
   return {
     device: new FenceAgentDevice(config.id, config.type, config.params, deps.fenceAgentsDir),
-    delayMs,
+    ...delays,
   };
 }

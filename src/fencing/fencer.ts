@@ -14,6 +14,8 @@ export interface FenceRequestOptions {
   retryDelayMs: number;
   signal?: AbortSignal;
   onAttempt?: (attempt: FenceAttempt) => void;
+  /** For pcmk_delay_max; Math.random by default. */
+  random?: () => number;
 }
 
 /**
@@ -40,8 +42,10 @@ export async function fenceNode(
     };
   }
   let last: FenceAttempt | undefined;
-  for (const { device, delayMs } of capable) {
-    if (delayMs > 0) await options.clock.sleep(delayMs, options.signal);
+  for (const { device, delayMs, delayByNode, delayMaxMs } of capable) {
+    const random = delayMaxMs ? Math.floor((options.random ?? Math.random)() * delayMaxMs) : 0;
+    const delay = (delayByNode?.get(node) ?? delayMs) + random;
+    if (delay > 0) await options.clock.sleep(delay, options.signal);
     for (let attempt = 1; attempt <= options.attemptsPerDevice; attempt++) {
       if (attempt > 1) await options.clock.sleep(options.retryDelayMs, options.signal);
       const record = await attemptOnce(device, node, action, attempt, options);

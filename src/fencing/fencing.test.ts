@@ -215,3 +215,43 @@ void test("device definitions are checked: unknown agents, relative commands, ba
     );
   }
 });
+
+void test("pcmk_delay_base per target and pcmk_delay_max set the wait before a device is used", async () => {
+  const built = buildFenceDevice(
+    {
+      id: "F",
+      type: "fence_exec",
+      params: { command: "/bin/true", pcmk_delay_base: "node1:0s;node2:5s", pcmk_delay_max: "2s" },
+      meta: {},
+      ops: [],
+    },
+    { clock: systemClock, instanceIdOf: () => undefined },
+  );
+  assert.equal(built.delayByNode?.get("node2"), 5000);
+  assert.equal(built.delayMaxMs, 2000);
+  const clock = new ManualClock();
+  let ran = 0;
+  const device: FenceDevice = {
+    id: "D",
+    type: "fence_test",
+    canFence: () => true,
+    run: () => {
+      ran++;
+      return Promise.resolve({ ok: true, message: "done" });
+    },
+  };
+  const configured = { device, delayMs: 0, delayByNode: built.delayByNode, delayMaxMs: 2000 };
+  const pending = fenceNode([configured], "node2", "off", options({ clock, random: () => 0.5 }));
+  await new Promise((r) => setImmediate(r));
+  clock.advance(5999);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(ran, 0, "5 s base for node2 plus 1 s of the 2 s random delay");
+  clock.advance(1);
+  await pending;
+  assert.equal(ran, 1);
+  assert.match(
+    stonithDeviceProblems("fence_oci", { pcmk_delay_base: "node1:soon" }).join(),
+    /not a duration/,
+  );
+  assert.deepEqual(stonithDeviceProblems("fence_oci", { pcmk_delay_base: "node1:0s;node2:5s" }), []);
+});

@@ -66,13 +66,28 @@ export function commonParamProblems(params: Readonly<Record<string, string>>): s
   for (const name of ["pcmk_delay_base", "pcmk_delay_max"]) {
     const value = params[name];
     if (value === undefined) continue;
-    try {
-      parseDuration(value);
-    } catch {
-      problems.push(`${name}=${value} is not a duration (e.g. 5s)`);
+    // pcmk_delay_base may also be per target: "node1:0s;node2:5s".
+    const parts = name === "pcmk_delay_base" && value.includes(":") ? perTarget(value) : [value];
+    for (const part of parts) {
+      try {
+        parseDuration(part);
+      } catch {
+        problems.push(
+          `${name}=${value} is not a duration (e.g. 5s) or, for pcmk_delay_base, node1:0s;node2:5s`,
+        );
+        break;
+      }
     }
   }
   return problems;
+}
+
+function perTarget(text: string): string[] {
+  try {
+    return [...parseHostMap(text).values()];
+  } catch {
+    return [text];
+  }
 }
 
 /** pcs stonith create NAME TYPE [params] [op ...] [meta ...]; returns the device as stored. */
