@@ -1,8 +1,13 @@
 import { sleepOn, type Clock, type TimerHandle } from "./clock.ts";
 
-/** Real time: Date.now and Node's timers. */
+/**
+ * Real time: the wall clock at process start advanced by the monotonic clock, and Node's timers. Durations
+ * (failure detection, timeouts, leases) must not see a wall-clock step (NTP, `date -s`, a VM resume): read
+ * from Date.now, a +10 min step makes every peer look silent for 10 min and a step back hides a dead one.
+ */
+const origin = performance.timeOrigin;
 export const systemClock: Clock = {
-  now: () => Date.now(),
+  now: () => Math.floor(origin + performance.now()),
   setTimeout: (fn, ms) => setTimeout(fn, ms) as unknown as TimerHandle,
   clearTimeout: (handle) => clearTimeout(handle as unknown as NodeJS.Timeout),
   setInterval: (fn, ms) => setInterval(fn, ms) as unknown as TimerHandle,

@@ -138,17 +138,18 @@ export async function runChaos(options: RunOptions): Promise<ChaosReport> {
           if (problem !== null) checker.report(problem, end);
         }
       }
-      const outages = chaos.probe.snapshot().outages.filter((o) => {
-        const at = chaos.probeStartedAt + o.startMs;
-        return at >= start - 500 && at <= end;
-      });
-      checker.outage(
-        plan.row,
-        outages.reduce((m, o) => Math.max(m, o.ms), 0),
-      );
+      const probed = chaos.probe.snapshot();
+      const longest = probed.outages
+        .filter((o) => {
+          const at = chaos.probeStartedAt + o.startMs;
+          return at >= start - 500 && at <= end;
+        })
+        .reduce((m, o) => Math.max(m, o.ms), 0);
+      checker.outage(plan.row, longest);
       checker.end(end);
       log(
-        `    converged after ${((end - cleared) / 1000).toFixed(1)} s; cloud holder ${chaos.cloud.holderOf(VIP)}`,
+        `    converged after ${((end - cleared) / 1000).toFixed(1)} s; cloud holder ${chaos.cloud.holderOf(VIP)}; ` +
+          `client ${probed.answered}/${probed.sent} answered, longest outage ${Math.round(longest)} ms`,
       );
       if (aborted) break;
     }

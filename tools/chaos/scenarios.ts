@@ -262,6 +262,29 @@ const componentFail: Scenario = {
   },
 };
 
+/** A lost holder must be replaced in the cloud within this (detection 1 s + one move, with margin). */
+const FAILOVER_BOUND_MS = 15_000;
+
+/** Takes `node`'s link down; if it held the VIP, waits until the cloud moved it (a missed failover is a violation). */
+async function loseNode(ctx: ScenarioContext, node: string): Promise<void> {
+  const { chaos } = ctx;
+  const held = chaos.cloud.holderOf(VIP) === node;
+  await chaos.bed.linkDown(node);
+  if (!held) return;
+  try {
+    await waitUntil(
+      `${VIP} moved away from ${node}`,
+      FAILOVER_BOUND_MS,
+      () => chaos.cloud.holderOf(VIP) !== node,
+      100,
+    );
+  } catch {
+    ctx.violation(
+      `${node} (the holder) lost its link and ${VIP} was not moved within ${FAILOVER_BOUND_MS / 1000} s`,
+    );
+  }
+}
+
 const nodeLoss: Scenario = {
   name: "NodeLoss",
   plan: (rng) => {
@@ -270,12 +293,15 @@ const nodeLoss: Scenario = {
     return {
       row: "NodeLoss",
       rules: lossOfNode,
-      async run({ chaos, log }) {
-        const n = holderFirst ? holder(chaos) : peerOf(holder(chaos));
-        log(`link of ${n} down for ${downMs} ms`);
-        await chaos.bed.linkDown(n);
-        await sleep(downMs);
-        await chaos.bed.linkUp(n);
+      async run(ctx) {
+        const n = holderFirst ? holder(ctx.chaos) : peerOf(holder(ctx.chaos));
+        ctx.log(`link of ${n} down (until the VIP moved, if it held it) and ${downMs} ms more`);
+        try {
+          await loseNode(ctx, n);
+          await sleep(downMs);
+        } finally {
+          await ctx.chaos.bed.linkUp(n);
+        }
       },
     };
   },
@@ -396,35 +422,60 @@ const cloudFaults: Scenario = {
   },
 };
 
-const clockJump: Scenario = {
-  name: "ClockJump",
-  unavailable: (chaos) =>
-    chaos.clockFiles ? null : "libfaketime is not installed (Debian package libfaketime)",
-  plan: (rng) => {
-    const node = rng.pick(NODES);
-    const offsetS = rng.pick([90, 600, 3600, -90, -600]);
-    const holdMs = rng.int(8000, 15_000);
-    return {
-      row: "ClockJump",
-      rules: noMove,
-      async run({ chaos, log }) {
-        const file = chaos.clockFiles?.[node];
-        if (!file) throw new Error("no clock file");
-        log(
-          `wall clock of ${node}'s daemon jumps ${offsetS > 0 ? "+" : ""}${offsetS} s for ${holdMs} ms, then back`,
-        );
-        try {
-          setClockOffset(file, offsetS);
-          await sleep(holdMs);
-        } finally {
-          setClockOffset(file, 0);
-        }
-        // libfaketime re-reads the file about once a second: let the jump back happen inside the scenario.
-        await sleep(3000);
-      },
-    };
-  },
-};
+/**
+ * A real wall-clock step of one daemon (libfaketime, monotonic clock untouched). ClockJump stays within the
+ * 5 minutes of skew that OCI (and the emulator) accept on signed requests; ClockSkew goes past it, so the
+ * node's API calls are refused (401) until the clock is back: neither may cause a failover.
+ */
+function clockScenario(name: string, offsets: readonly number[]): Scenario {
+  return {
+    name,
+    unavailable: (chaos) =>
+      chaos.clockFiles ? null : "libfaketime is not installed (Debian package libfaketime)",
+    plan: (rng) => {
+      const pickedNode = rng.pick(NODES);
+      const offsetS = rng.pick(offsets);
+      const holdMs = rng.int(8000, 15_000);
+      // A step back on the surviving node must not hide the loss of its peer.
+      const withLoss = name === "ClockJump" && rng.chance(0.3);
+      const stepS = withLoss ? -Math.abs(offsetS) : offsetS;
+      return {
+        row: withLoss ? `${name}:back-then-node-loss` : name,
+        rules: withLoss ? lossOfNode : noMove,
+        async run(ctx) {
+          const { chaos, log } = ctx;
+          const node = withLoss ? peerOf(holder(chaos)) : pickedNode;
+          const file = chaos.clockFiles?.[node];
+          if (!file) throw new Error("no clock file");
+          log(
+            `wall clock of ${node}'s daemon jumps ${stepS > 0 ? "+" : ""}${stepS} s for ${holdMs} ms, then back`,
+          );
+          try {
+            setClockOffset(file, stepS);
+            await sleep(holdMs / 2);
+            if (withLoss) {
+              const lost = peerOf(node);
+              log(`link of ${lost} (the holder) down while ${node}'s clock is behind`);
+              try {
+                await loseNode(ctx, lost);
+              } finally {
+                await chaos.bed.linkUp(lost);
+              }
+            }
+            await sleep(holdMs / 2);
+          } finally {
+            setClockOffset(file, 0);
+          }
+          // libfaketime re-reads the file about once a second: let the jump back happen inside the scenario.
+          await sleep(3000);
+        },
+      };
+    },
+  };
+}
+
+const clockJump = clockScenario("ClockJump", [90, 240, -30, -90, -240]);
+const clockSkew = clockScenario("ClockSkew", [600, 3600, -600]);
 
 export const SCENARIOS: readonly Scenario[] = [
   startOneByOne,
@@ -441,6 +492,7 @@ export const SCENARIOS: readonly Scenario[] = [
   packetLoss,
   cloudFaults,
   clockJump,
+  clockSkew,
 ];
 
 /** Puts the bed back as built: links up, partition healed, no netem, no cloud faults, clocks right, all running. */
