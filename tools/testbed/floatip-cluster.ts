@@ -34,8 +34,10 @@ export class FloatipCluster {
     private readonly daemonArgs: readonly string[] = [],
     /** Environment of one node's daemon on top of `env`, e.g. its own libfaketime offset file. */
     private readonly nodeEnv: (node: string) => NodeJS.ProcessEnv = () => ({}),
+    /** Name prefix of the temporary dir that holds the state dirs, sockets and logs. */
+    dirPrefix = "floatip-bed-",
   ) {
-    this.dir = mkdtempSync(join(tmpdir(), "floatip-bed-"));
+    this.dir = mkdtempSync(join(tmpdir(), dirPrefix));
   }
 
   socket(node: string): string {
