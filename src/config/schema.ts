@@ -227,7 +227,7 @@ export const knownAlertMetaSchemas = {
   events: z
     .string()
     .regex(
-      /^(?:all|(?:membership|decision|action|resource|cloud-call|failover|config)(?:,(?:membership|decision|action|resource|cloud-call|failover|config))*)$/,
+      /^(?:all|(?:membership|decision|action|resource|cloud-call|failover|config|fencing)(?:,(?:membership|decision|action|resource|cloud-call|failover|config|fencing))*)$/,
       "must be 'all' or a comma-separated list of event types",
     ),
 } as const;

@@ -4,6 +4,7 @@ import { ManualClock } from "../clock/manual-clock.ts";
 import { clusterConfigSchema, type ClusterConfig } from "../config/schema.ts";
 import { decide } from "../policy/decide.ts";
 import type { DeviceOutcome, FenceDevice } from "../fencing/types.ts";
+import { noticesOf } from "../observability/alert-runner.ts";
 import { EventLog } from "../observability/event-log.ts";
 import { silentLogger } from "../observability/logger.ts";
 import { NodeFencing } from "./fence-coordinator.ts";
@@ -161,4 +162,17 @@ void test("a lost node that comes back before it is fenced is no longer unclean"
   h.fencing.nodeLost("node1", report({ App: { state: "running", failCount: 0 } }));
   h.fencing.nodeJoined("node1");
   assert.deepEqual(h.fencing.lostNodes(config, ["node1", "node2"]), {});
+});
+
+void test("fence results raise Pacemaker fencing alerts, requests do not", async () => {
+  const h = harness([{ ok: true, message: "STOPPED" }]);
+  h.fencing.nodeLost("node1", report({ App: { state: "running", failCount: 0 } }));
+  h.round();
+  await settle();
+  const ctx = { nodeIdOf: () => 1, monitorIntervalMsOf: () => 0 };
+  const notices = h.events.since(0, ["fencing"]).flatMap((e) => noticesOf(e, ctx));
+  assert.equal(notices.length, 1);
+  assert.equal(notices[0]?.kind, "fencing");
+  assert.equal(notices[0]?.node, "node1");
+  assert.equal(notices[0]?.fields.desc, "Operation reboot of node1 by node2: OK");
 });

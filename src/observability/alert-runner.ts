@@ -323,6 +323,7 @@ export const DEFAULT_WEBHOOK_EVENTS: readonly ClusterEventType[] = [
   "resource",
   "failover",
   "config",
+  "fencing",
 ];
 
 export interface AlertRunnerOptions {
