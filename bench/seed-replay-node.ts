@@ -25,6 +25,10 @@ import { parseArgs } from "node:util";
  *   NOT reproduced, which favours the seed); its process start-up, instance-principal authentication
  *   and API calls are all part of the measured time. Then `ip addr add <vip>/24 dev eth0`, as IPaddr2
  *   does. The CLI's exit code is ignored and nothing is verified, as in the recipe.
+ * - Service failure (`--service-url`): the recipe monitors its resource every 10 s (`--monitor-ms`); the
+ *   stand-in checks the service behind the VIP at that interval on the holder and, at the first failed
+ *   check, removes the address and tells the peer in its heartbeats, which then starts the resource. That
+ *   is kinder than Pacemaker, whose default (migration-threshold INFINITY) restarts in place first.
  * - Quorum: two_node (each side keeps quorum alone). The node that held the resource keeps it when it
  *   loses its peer; there is no failback in a run (the bench ends each run after the failover).
  *
@@ -46,6 +50,8 @@ const { values } = parseArgs({
     holder: { type: "boolean", default: false },
     cli: { type: "string" },
     dev: { type: "string", default: "eth0" },
+    "service-url": { type: "string" },
+    "monitor-ms": { type: "string", default: "10000" },
   },
 });
 
@@ -98,6 +104,23 @@ async function startResource(reason: string): Promise<void> {
   starting = false;
 }
 
+/** Set once the holder's service check failed: heartbeats say so, and the peer takes over. */
+let failed = false;
+
+async function monitorService(url: string): Promise<void> {
+  if (!holding || failed) return;
+  const ok = await fetch(url, { signal: AbortSignal.timeout(5000) }).then(
+    (res) => res.ok,
+    () => false,
+  );
+  if (ok) return;
+  failed = true;
+  emit("monitor-failed", { url });
+  const del = await run("ip", ["addr", "del", `${vip}/24`, "dev", values.dev ?? "eth0"]);
+  holding = false;
+  emit("addr-removed", { code: del.code });
+}
+
 let lastHeard = 0;
 let peerMember = false;
 let tokenLostAt: number | undefined;
@@ -107,9 +130,18 @@ socket.on("message", (msg) => {
   if (!msg.toString().startsWith("hb:")) return;
   lastHeard = Date.now();
   tokenLostAt = undefined;
+  if (msg.toString().endsWith(":failed") && !holding && !failed) void startResource("peer's resource failed");
   if (!peerMember) {
     peerMember = true;
-    emit("membership", { online: [name, msg.toString().slice(3)] });
+    emit("membership", {
+      online: [
+        name,
+        msg
+          .toString()
+          .slice(3)
+          .replace(/:failed$/, ""),
+      ],
+    });
   }
 });
 socket.on("error", (error) => {
@@ -119,7 +151,12 @@ socket.on("error", (error) => {
 
 socket.bind(port, self, () => {
   emit("ready");
-  setInterval(() => socket.send(`hb:${name}`, port, peer, () => undefined), heartbeatMs);
+  setInterval(
+    () => socket.send(`hb:${name}${failed ? ":failed" : ""}`, port, peer, () => undefined),
+    heartbeatMs,
+  );
+  const serviceUrl = values["service-url"];
+  if (serviceUrl) setInterval(() => void monitorService(serviceUrl), num("monitor-ms"));
   setInterval(() => {
     if (!peerMember) return;
     const now = Date.now();

@@ -7,6 +7,7 @@ import { abortReason, type Clock } from "../../clock/clock.ts";
 import { withDeadline } from "./deadline.ts";
 import { withRetries } from "./backoff.ts";
 import { OciCloudError, describeError } from "./errors.ts";
+import { rateLimiterFromEnv, type TokenBucket } from "./rate-limiter.ts";
 import type { OciSettings } from "./settings.ts";
 import type {
   CallOptions,
@@ -34,6 +35,8 @@ export interface OciSdkApiOptions {
   random?: () => number;
   /** Every API attempt, answered or not: for the event log and metrics. */
   onCall?: (call: OciCallRecord) => void;
+  /** Paces Core API attempts; default from FLOATIP_OCI_RATE_LIMIT (rate-limiter.ts), off when unset. */
+  rateLimiter?: TokenBucket;
 }
 
 export interface OciCallRecord {
@@ -86,10 +89,12 @@ export class OciSdkApi implements OciApi {
   readonly #logger: Logger;
   #clients: Promise<SdkClients> | undefined;
   #serverClock: ServerClockSample | undefined;
+  readonly #limiter: TokenBucket | undefined;
 
   constructor(options: OciSdkApiOptions) {
     this.#options = options;
     this.#logger = options.logger.child({ component: "oci-api" });
+    this.#limiter = options.rateLimiter ?? rateLimiterFromEnv(process.env, options.clock);
   }
 
   lastServerClock(): ServerClockSample | undefined {
@@ -248,6 +253,8 @@ export class OciSdkApi implements OciApi {
           refreshToken = false;
           await this.#refreshToken(clients.provider, signal);
         }
+        // Waiting for a token is not part of the attempt's deadline: the request has not been sent yet.
+        await this.#limiter?.take(signal);
         try {
           return await withDeadline(
             (attemptSignal) => currentCallSignal.run(attemptSignal, () => invoke(clients)),
@@ -266,6 +273,7 @@ export class OciSdkApi implements OciApi {
         isRetryable: isRetryableFailure,
         onRetry: (error, attempt, delayMs) => {
           if (error instanceof OciCloudError && error.detail.status === 401) refreshToken = true;
+          if (error instanceof OciCloudError && error.detail.status === 429) this.#limiter?.throttled();
           this.#logger.warn(
             { op: operation, attempt, delayMs, err: describeError(error) },
             "OCI call retried",
