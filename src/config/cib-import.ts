@@ -38,7 +38,8 @@ export class CibImportError extends Error {
     readonly code: CibImportErrorCode,
     detail: string,
   ) {
-    super(`${code}: ${detail}`);
+    // Details quote the CIB (names, ids, parser messages): a control character in one must not split the line.
+    super(`${code}: ${escapeControls(detail)}`);
   }
 }
 
@@ -95,24 +96,39 @@ function toElement(node: OrderedNode): XmlElement | null {
 
 /** Parses XML text into elements with their attributes; a syntax error is one coded line. */
 export function parseXml(text: string): XmlElement {
-  const verdict = XMLValidator.validate(text);
-  if (verdict !== true) {
-    const { msg, line, col } = verdict.err;
+  let parsed: OrderedNode[];
+  try {
+    const verdict = XMLValidator.validate(text);
+    if (verdict !== true) {
+      const { msg, line, col } = verdict.err;
+      throw new CibImportError(
+        "FLOATIP_E_CIB_INVALID",
+        `not well-formed XML at line ${line}, column ${col}: ${msg}`,
+      );
+    }
+    parsed = new XMLParser({
+      preserveOrder: true,
+      ignoreAttributes: false,
+      attributeNamePrefix: "",
+      parseAttributeValue: false,
+      trimValues: true,
+    }).parse(text) as OrderedNode[];
+  } catch (error) {
+    if (error instanceof CibImportError) throw error;
+    // The parser throws plain errors for what it refuses to expand (external entities, nesting past its limit).
     throw new CibImportError(
       "FLOATIP_E_CIB_INVALID",
-      `not well-formed XML at line ${line}, column ${col}: ${msg}`,
+      `cannot read the XML: ${error instanceof Error ? error.message : String(error)}`,
     );
   }
-  const parsed = new XMLParser({
-    preserveOrder: true,
-    ignoreAttributes: false,
-    attributeNamePrefix: "",
-    parseAttributeValue: false,
-    trimValues: true,
-  }).parse(text) as OrderedNode[];
   const root = parsed.map(toElement).find((e): e is XmlElement => e !== null);
   if (!root) throw new CibImportError("FLOATIP_E_CIB_INVALID", "the document has no root element");
   return root;
+}
+
+/** `text` with control characters shown as escapes (\u001b), so it prints as one plain line. */
+function escapeControls(text: string): string {
+  return text.replace(/\p{Cc}/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 const kids = (e: XmlElement | undefined, name: string): XmlElement[] =>
