@@ -104,7 +104,7 @@ void test(
     const report = JSON.parse(forced.stdout) as { applied: boolean; unconverted: unknown[]; log: string[] };
     assert.equal(report.applied, true);
     assert.deepEqual(report.unconverted, []);
-    assert.ok(report.log.includes("Removed 1 resources and 0 alerts"));
+    assert.ok(report.log.includes("Removed 1 resources, 0 fence devices and 0 alerts"));
     const reimported = await cluster.waitForStatus(
       "node1",
       (s) => s.resources.find((r) => r.id === "Cluster_VIP")?.runningOn.length === 1,

@@ -2,11 +2,12 @@ import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { ApiCallError, callApi, type Endpoint } from "../api/client.ts";
 import type { StatusSnapshot } from "../api/status-types.ts";
-import { importCib, formatImportReport, type CibImportResult } from "../config/cib-import.ts";
+import { cibNodeNames, importCib, formatImportReport, type CibImportResult } from "../config/cib-import.ts";
 import { formatScore } from "../config/commands.ts";
 import type { ClusterConfig } from "../config/schema.ts";
 import { unsupportedTypeMessage } from "../daemon/agent-registry.ts";
 import { detectCloud } from "../daemon/cloud.ts";
+import { stonithDeviceProblems } from "../fencing/device-registry.ts";
 import { parseNodeList, UsageError } from "./pcs-args.ts";
 
 /**
@@ -52,7 +53,7 @@ export function hasContent(config: ClusterConfig): boolean {
   const { location, colocation, order } = config.constraints;
   return (
     config.resources.length + config.groups.length + location.length + colocation.length + order.length > 0 ||
-    config.alerts.length > 0
+    config.alerts.length + config.stonith.length > 0
   );
 }
 
@@ -100,7 +101,20 @@ export function convert(
     ...(cloud !== undefined ? { cloud } : {}),
     ...(options.name !== undefined ? { name: options.name } : {}),
     agentProblem: (type) => unsupportedTypeMessage(type),
+    fenceProblems: (type, params) => stonithDeviceProblems(type, params),
   });
+}
+
+/** The CIB must name the cluster's nodes (an empty node list is a CIB written before they joined). */
+export function checkNodes(xml: string, existing: ClusterConfig): void {
+  const want = cibNodeNames(xml).sort();
+  const have = existing.nodes.map((n) => n.name).sort();
+  if (want.length > 0 && have.join(" ") !== want.join(" ")) {
+    throw new ImportCibError(
+      "FLOATIP_E_CIB_NODES_MISMATCH",
+      `the CIB's nodes (${want.join(", ")}) are not this cluster's (${have.join(", ")}); import into a cluster set up with the same node names`,
+    );
+  }
 }
 
 interface Results {
@@ -146,25 +160,20 @@ async function apply(
     const answer = await callApi<{ epoch?: number }>(endpoint, "POST", path, body);
     if (typeof answer.epoch === "number") epoch = answer.epoch;
   };
-  const have = existing.nodes.map((n) => n.name).sort();
-  const want = config.nodes.map((n) => n.name).sort();
-  if (have.join(" ") !== want.join(" ")) {
-    throw new ImportCibError(
-      "FLOATIP_E_CIB_NODES_MISMATCH",
-      `the CIB's nodes (${want.join(", ")}) are not this cluster's (${have.join(", ")}); import into a cluster set up with the same node names`,
-    );
-  }
   if (hasContent(existing)) {
     if (!force) {
       throw new ImportCibError(
         "FLOATIP_E_CONFIG_NOT_EMPTY",
-        `cluster '${existing.name}' already has resources, constraints or alerts; add --force to replace them with the CIB's`,
+        `cluster '${existing.name}' already has resources, fence devices, constraints or alerts; add --force to replace them with the CIB's`,
       );
     }
     // Deleting a resource drops its constraints and an emptied group, so nothing else is left to remove.
     for (const r of existing.resources) await post("/v1/resource/delete", { id: r.id });
     for (const a of existing.alerts) await post("/v1/alert/remove", { ids: [a.id] });
-    log(`Removed ${existing.resources.length} resources and ${existing.alerts.length} alerts`);
+    for (const d of existing.stonith) await post("/v1/stonith/delete", { id: d.id });
+    log(
+      `Removed ${existing.resources.length} resources, ${existing.stonith.length} fence devices and ${existing.alerts.length} alerts`,
+    );
   }
   if (config.totem.tokenMs !== existing.totem.tokenMs) {
     log(`Note: the CIB's token (${config.totem.tokenMs} ms) is not applied to a running cluster`);
@@ -183,6 +192,9 @@ async function apply(
       ops: r.ops,
       ...(group ? { group: group.id } : {}),
     });
+  }
+  for (const d of config.stonith) {
+    await post("/v1/stonith/create", { id: d.id, type: d.type, params: d.params, meta: d.meta, ops: d.ops });
   }
   for (const g of config.groups) {
     if (Object.keys(g.meta).length > 0) await post("/v1/resource/meta", { id: g.id, meta: g.meta });
@@ -260,7 +272,10 @@ export function registerImportCibCommand(
     .argument("<file>", "the CIB XML file, or - for standard input")
     .argument("[nodes...]", "node addresses the CIB lacks: node1 addr=10.0.0.2 node2 addr=10.0.0.3")
     .option("--dry-run", "print the conversion and what it cannot convert; change nothing")
-    .option("--force", "replace the resources, constraints and alerts of an existing configuration")
+    .option(
+      "--force",
+      "replace the resources, fence devices, constraints and alerts of an existing configuration",
+    )
     .option("--corosync-conf <file>", "read node addresses, ids and the token from corosync.conf")
     .option(
       "--cloud <cloud>",
@@ -271,6 +286,7 @@ export function registerImportCibCommand(
       const xml = readInput(file, "CIB");
       const endpoint = socketOf(cmd);
       const existing = await currentConfig(endpoint, opts.dryRun === true);
+      if (existing !== null && !opts.dryRun) checkNodes(xml, existing);
       let result = convert(xml, words, opts, existing);
       const json = wantsJson(cmd);
       const reportOf = (r: CibImportResult) => ({

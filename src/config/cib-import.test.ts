@@ -23,7 +23,7 @@ const unconvertedIds = (r: ReturnType<typeof importCib>) => r.unconverted.map((u
 
 void describe("the samples are CIBs Pacemaker itself accepts", () => {
   const hasCrmVerify = existsSync("/usr/sbin/crm_verify");
-  for (const name of ["seed.xml", "web-cluster.xml", "oci-patched.xml"]) {
+  for (const name of ["seed.xml", "web-cluster.xml", "oci-patched.xml", "one-node-full.xml"]) {
     void test(name, { skip: !hasCrmVerify && "crm_verify (pacemaker-cli-utils) is not installed" }, () => {
       // crm_verify exits non-zero for schema errors; warnings (nodes to fence in a status-less CIB) are fine.
       execFileSync("/usr/sbin/crm_verify", ["--xml-file", new URL(name, dir).pathname], { stdio: "pipe" });
@@ -190,7 +190,6 @@ void describe("a web cluster with fencing, a group, rules, clones and alerts", (
   void test("everything without a floatip equivalent is listed with a reason", () => {
     const listed = unconvertedIds(result);
     for (const expected of [
-      "primitive fence_alpha",
       "primitive mail",
       "clone ping-clone",
       "clone stateful-clone",
@@ -219,11 +218,35 @@ void describe("a web cluster with fencing, a group, rules, clones and alerts", (
     ]) {
       assert.ok(listed.includes(expected), `${expected} is listed; listed: ${listed.join(" | ")}`);
     }
-    assert.equal(listed.length, 26, listed.join(" | "));
+    assert.equal(listed.length, 25, listed.join(" | "));
     for (const u of result.unconverted) assert.ok(u.reason.length > 10, `${u.id} has a reason`);
-    const fence = result.unconverted.find((u) => u.id === "fence_alpha");
-    assert.match(fence?.reason ?? "", /fence device \(stonith:fence_ipmilan\)/);
     assert.match(result.unconverted.find((u) => u.id === "stateful-clone")?.reason ?? "", /promotable clone/);
+  });
+
+  void test("the fence device becomes a floatip stonith device; its location constraint has no meaning there", () => {
+    assert.deepEqual(config.stonith, [
+      {
+        id: "fence_alpha",
+        type: "fence_ipmilan",
+        params: { ip: "10.1.0.1", pcmk_host_list: "alpha" },
+        meta: {},
+        ops: [{ name: "monitor", intervalMs: 60_000, timeoutMs: 30_000 }],
+      },
+    ]);
+    assert.match(
+      result.unconverted.find((u) => u.id === "location-fence_alpha-alpha--INFINITY")?.reason ?? "",
+      /never fences itself/,
+    );
+    const without = importCib(sample("web-cluster.xml"), {
+      addrs: webAddrs,
+      fenceProblems: (type) => (type === "fence_ipmilan" ? ["Agent 'fence_ipmilan' is not installed"] : []),
+    });
+    assert.deepEqual(without.config.stonith, []);
+    assert.match(without.unconverted.find((u) => u.id === "fence_alpha")?.reason ?? "", /not installed/);
+    assert.match(
+      without.unconverted.find((u) => u.id === "location-fence_alpha-alpha--INFINITY")?.reason ?? "",
+      /fence_alpha, which was not converted/,
+    );
   });
 
   void test("the report names every converted item and every unconverted one", () => {
@@ -231,7 +254,7 @@ void describe("a web cluster with fencing, a group, rules, clones and alerts", (
     assert.match(text, /^Cluster 'web-prod'$/m);
     assert.match(text, /Group: web-group: web-vip web-server/);
     assert.match(text, /Location: web-group on charlie score INFINITY \(id: cli-prefer-web-group\)/);
-    assert.match(text, /Not converted \(26\):/);
+    assert.match(text, /Not converted \(25\):/);
     for (const u of result.unconverted) assert.ok(text.includes(`${u.element} ${u.id}: ${u.reason}`));
   });
 

@@ -54,6 +54,8 @@ export interface CibImportOptions {
   cloud?: "oci" | "none";
   /** Cluster name when neither the CIB nor corosync.conf has one. */
   name?: string;
+  /** Problems with a fence device (agent not installed, bad pcmk_host_map); without it every fence_* agent is accepted. */
+  fenceProblems?: (type: string, params: Readonly<Record<string, string>>) => string[];
   /** Why floatip cannot run an agent type here (null: it can); without it every OCF type is accepted. */
   agentProblem?: (type: string) => string | null;
 }
@@ -255,6 +257,8 @@ class Converter {
   private readonly converted = new Set<string>();
   /** Ids the CIB has that were not converted (clones, stonith, ...), so constraints naming them say why. */
   private readonly dropped = new Map<string, string>();
+  /** Fence devices converted; constraints on them have no floatip meaning. */
+  private readonly stonithIds = new Set<string>();
   private opTimeoutDefaultMs: number | null = null;
   cloudImplied = false;
 
@@ -459,11 +463,7 @@ class Converter {
     if (!idSchema.safeParse(id).success) return drop(`'${id}' is not an id floatip accepts`);
     if (primitive.attrs["template"] !== undefined)
       return drop("resources made from a template are not supported");
-    if (klass === "stonith") {
-      return drop(
-        `fence device (stonith:${agent ?? "?"}): floatip does not run fence devices; a lost node's VIPs move by the cloud API without fencing`,
-      );
-    }
+    if (klass === "stonith") return this.stonith(primitive, id, agent ?? "", draft, drop);
     if (klass !== "ocf" || provider === undefined || agent === undefined) {
       return drop(
         `class '${klass ?? "?"}' agents are not supported; floatip runs OCF agents, IPaddr2 and its health checks (floatip:check:http|tcp|exec)`,
@@ -517,6 +517,30 @@ class Converter {
     };
     draft.resources.push(resource);
     this.converted.add(id);
+    return id;
+  }
+
+  /** A Pacemaker fence device (class stonith) becomes a floatip one, run by floatip's fencer. */
+  stonith(
+    primitive: XmlElement,
+    id: string,
+    agent: string,
+    draft: ClusterConfig,
+    drop: (reason: string) => null,
+  ): string | null {
+    if (!/^fence_[A-Za-z0-9_]+$/.test(agent))
+      return drop(`'stonith:${agent}' is not a fence agent floatip can run`);
+    const params = Object.fromEntries(this.nvpairs(primitive, "instance_attributes", id));
+    const problems = this.options.fenceProblems?.(agent, params) ?? [];
+    if (problems.length > 0) return drop(problems.join("; "));
+    draft.stonith.push({
+      id,
+      type: agent,
+      params,
+      meta: this.meta(primitive, id),
+      ops: this.operations(primitive, id, false),
+    });
+    this.stonithIds.add(id);
     return id;
   }
 
@@ -609,8 +633,8 @@ class Converter {
   private refProblem(id: string | undefined): string | null {
     if (id === undefined) return "it names no resource (resource sets and patterns are not supported)";
     if (this.converted.has(id)) return null;
-    const why = this.dropped.get(id);
-    return why !== undefined
+    if (this.stonithIds.has(id)) return `${id} is a fence device; floatip does not order or colocate them`;
+    return this.dropped.has(id)
       ? `it refers to ${id}, which was not converted`
       : `it refers to '${id}', which is not a resource`;
   }
@@ -671,6 +695,13 @@ class Converter {
     const rsc = c.attrs["rsc"];
     if (c.attrs["rsc-pattern"] !== undefined)
       return this.skip("rsc_location", id, "rsc-pattern is not supported");
+    if (rsc !== undefined && this.stonithIds.has(rsc)) {
+      return this.skip(
+        "rsc_location",
+        id,
+        `${rsc} is a fence device: floatip runs fence devices from the coordinator, which never fences itself, so it has no locations for them`,
+      );
+    }
     const problem = this.refProblem(rsc);
     if (problem !== null || rsc === undefined) return this.skip("rsc_location", id, problem ?? "");
     const role = c.attrs["role"];
@@ -882,7 +913,7 @@ class Converter {
       if (section.children.length === 0) continue;
       const reason =
         section.name === "fencing-topology"
-          ? "fencing levels are not supported (floatip runs no fence devices)"
+          ? "fencing levels are not supported; floatip tries the fence devices in the order they are configured"
           : section.name === "acls"
             ? "access control lists are not supported; floatip's admin API has one administrator role"
             : `the '${section.name}' section is not supported`;
@@ -979,6 +1010,16 @@ class Converter {
   }
 }
 
+/** The unames of the CIB's member nodes, for checking them against a cluster before converting. */
+export function cibNodeNames(xml: string): string[] {
+  const cib = parseXml(xml);
+  return kids(kid(kid(cib, "configuration"), "nodes"), "node")
+    .filter(
+      (n) => n.attrs["type"] === undefined || n.attrs["type"] === "member" || n.attrs["type"] === "normal",
+    )
+    .map((n) => n.attrs["uname"] ?? "");
+}
+
 /** Converts CIB XML text; throws CibImportError for a document that is not a CIB or lacks node addresses. */
 export function importCib(xml: string, options: CibImportOptions = {}): CibImportResult {
   const cib = parseXml(xml);
@@ -1065,6 +1106,10 @@ export function formatImportReport(result: CibImportResult): string {
     lines.push(
       `  Resource: ${r.id} (${r.type})${group ? ` in group ${group.id}` : ""}${params.length ? ` ${params.join(" ")}` : ""}${meta.length ? ` meta ${meta.join(" ")}` : ""}${ops.length ? ` op ${ops.join(", ")}` : ""}`,
     );
+  }
+  for (const d of config.stonith) {
+    const params = Object.entries(d.params).map(([k, v]) => `${k}=${v}`);
+    lines.push(`  Fence device: ${d.id} (stonith:${d.type})${params.length ? ` ${params.join(" ")}` : ""}`);
   }
   for (const g of config.groups) {
     const meta = Object.entries(g.meta).map(([k, v]) => `${k}=${v}`);
