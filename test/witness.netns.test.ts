@@ -79,6 +79,8 @@ void test(
 
     await t.test("the witness is authorised like a node and added as the quorum device", async () => {
       await witness.start(PASSWORD);
+      const onWitness = await witness.cli(["status"]);
+      assert.match(onWitness.stderr, /^Error: FLOATIP_E_WITNESS_ONLY: /);
       const noAuth = await cluster.cli("node1", ["quorum", "device", "add", "model", "net", "host=witness"]);
       assert.match(noAuth.stderr, /FLOATIP_E_NOT_AUTHORIZED/);
       await cluster.must("node1", [

@@ -368,6 +368,18 @@ export class WitnessDaemon {
     });
     api.add({
       method: "GET",
+      path: "/v1/status",
+      scope: "remote",
+      schema: z.object({}),
+      handle: async () => {
+        throw new ApiError(
+          "FLOATIP_E_WITNESS_ONLY",
+          "this host runs the floatip witness, not a cluster node; see 'floatip qdevice status net'",
+        );
+      },
+    });
+    api.add({
+      method: "GET",
       path: "/v1/witness/status",
       scope: "remote",
       schema: z.object({}),

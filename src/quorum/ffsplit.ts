@@ -83,7 +83,7 @@ export class FfsplitArbiter {
     return out;
   }
 
-  report(nodeId: number, members: number[], leaseMs: number, now: number): ArbiterAnswer {
+  report(nodeId: number, members: readonly number[], leaseMs: number, now: number): ArbiterAnswer {
     const sorted = [...new Set(members)].sort((a, b) => a - b);
     const key = sorted.join(",");
     this.reports.set(nodeId, {

@@ -52,7 +52,7 @@ export interface WitnessReport {
   witnessIncarnation: bigint;
   viewId: bigint;
   leaseMs: number;
-  members: number[];
+  members: readonly number[];
 }
 
 export interface WitnessAnswer {
@@ -62,7 +62,7 @@ export interface WitnessAnswer {
   viewId: bigint;
   verdict: Verdict;
   leaseMs: number;
-  holder: number[];
+  holder: readonly number[];
 }
 
 export interface WitnessPacket {
