@@ -8,6 +8,7 @@ import { createBed, type Bed } from "../testbed/bed.ts";
 import { EmulatedCloud, OCI_BED_ENV } from "../testbed/cloud-bed.ts";
 import { faketimeEnv, libfaketimePath, setClockOffset } from "../testbed/faketime.ts";
 import { FloatipCluster } from "../testbed/floatip-cluster.ts";
+import { FloatipWitness } from "../testbed/floatip-witness.ts";
 import { startProbe, startResponders, type RunningProbe, type RunningResponders } from "../testbed/probe.ts";
 import type { NodeView, Sample } from "./sample.ts";
 
@@ -15,6 +16,9 @@ export const VIP = "10.0.0.200";
 export const VIP_RESOURCE = "Cluster_VIP";
 export const PROBE_PORT = 7000;
 export const NODES = ["node1", "node2"] as const;
+/** A third namespace on the subnet for `floatip witness` (a third host, as corosync-qnetd would be). */
+export const WITNESS = "witness";
+const PASSWORD = "chaos-secret";
 /** Every Core API call takes this long, as a realistic round trip to the regional endpoint. */
 export const API_LATENCY_MS = 50;
 
@@ -35,6 +39,8 @@ export class ChaosBed {
     private readonly dir: string,
     /** null: libfaketime is not installed, ClockJump cannot run. */
     readonly clockFiles: Record<string, string> | null,
+    /** Authorised on the nodes but not a quorum device until a scenario adds it. */
+    readonly witness: FloatipWitness,
   ) {}
 
   static async start(log: (line: string) => void): Promise<ChaosBed> {
@@ -42,8 +48,13 @@ export class ChaosBed {
     const library = libfaketimePath();
     const clockFiles = library ? Object.fromEntries(NODES.map((n) => [n, join(dir, `${n}.faketime`)])) : null;
     for (const file of Object.values(clockFiles ?? {})) setClockOffset(file, 0);
-    const bed = await createBed({ nodes: [...NODES], clientSubnet: "routed" });
-    const parts: { cloud?: EmulatedCloud; cluster?: FloatipCluster; responders?: RunningResponders } = {};
+    const bed = await createBed({ nodes: [...NODES, WITNESS], clientSubnet: "routed" });
+    const parts: {
+      cloud?: EmulatedCloud;
+      cluster?: FloatipCluster;
+      responders?: RunningResponders;
+      witness?: FloatipWitness;
+    } = {};
     try {
       const cloud = (parts.cloud = await EmulatedCloud.start(bed, { latencyMs: API_LATENCY_MS }));
       const cluster = (parts.cluster = new FloatipCluster(
@@ -53,18 +64,32 @@ export class ChaosBed {
         ["--leave-resources-on-exit"],
         (node) => (library && clockFiles?.[node] ? faketimeEnv(library, clockFiles[node]) : {}),
       ));
-      const responders = (parts.responders = await startResponders(bed, PROBE_PORT));
+      const responders = (parts.responders = await startResponders(bed, PROBE_PORT, NODES));
+      const witness = (parts.witness = new FloatipWitness(bed, bed.nodeNs(WITNESS), bed.nodeAddr(WITNESS)));
+      await witness.start(PASSWORD);
       await cluster.startAll();
-      await cluster.setup({ name: "chaos", password: "chaos-secret" });
+      await cluster.setup({ name: "chaos", password: PASSWORD });
+      const witnessAuth = [
+        "host",
+        "auth",
+        WITNESS,
+        `addr=${witness.addr}`,
+        "-u",
+        "hacluster",
+        "-p",
+        PASSWORD,
+      ];
+      await cluster.must("node1", witnessAuth);
       await cluster.must("node1", ["property", "set", "no-quorum-policy=stop"]);
       await cluster.must("node1", ["resource", "defaults", "update", "resource-stickiness=100"]);
       await cluster.createVip({ vip: VIP, monitorInterval: "1s" });
       log(`bed ${bed.prefix}: ${VIP} on ${cloud.holderOf(VIP)}; daemon logs in ${cluster.dir}`);
       const probeStartedAt = Date.now();
       const probe = await startProbe(bed, VIP, PROBE_PORT);
-      return new ChaosBed(bed, cloud, cluster, probe, probeStartedAt, responders, dir, clockFiles);
+      return new ChaosBed(bed, cloud, cluster, probe, probeStartedAt, responders, dir, clockFiles, witness);
     } catch (error) {
       await parts.responders?.stop().catch(() => undefined);
+      await parts.witness?.destroy().catch(() => undefined);
       await parts.cluster?.destroy().catch(() => undefined);
       await parts.cloud?.stop().catch(() => undefined);
       await bed.destroy().catch(() => undefined);
@@ -109,6 +134,7 @@ export class ChaosBed {
       runningOn: Object.fromEntries(s.resources.map((r) => [r.id, r.runningOn])),
       failedOn: Object.fromEntries(s.resources.map((r) => [r.id, r.failedOn])),
       properties,
+      deviceVote: s.quorum?.device?.vote ?? null,
     };
   }
 
@@ -144,6 +170,7 @@ export class ChaosBed {
   async destroy(): Promise<void> {
     await this.probe.stop().catch(() => undefined);
     await this.responders.stop().catch(() => undefined);
+    await this.witness.destroy().catch(() => undefined);
     await this.cluster.destroy().catch(() => undefined);
     await this.cloud.stop().catch(() => undefined);
     await this.bed.destroy();

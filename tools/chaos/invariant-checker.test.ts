@@ -16,6 +16,7 @@ function view(over: Partial<NodeView> = {}): NodeView {
     runningOn: { Cluster_VIP: ["node1"] },
     failedOn: { Cluster_VIP: [] },
     properties: {},
+    deviceVote: null,
     ...over,
   };
 }

@@ -15,6 +15,7 @@ function view(over: Partial<NodeView> = {}): NodeView {
     runningOn: { Cluster_VIP: ["node2"] },
     failedOn: { Cluster_VIP: [] },
     properties: {},
+    deviceVote: null,
     ...over,
   };
 }

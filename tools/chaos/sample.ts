@@ -10,6 +10,8 @@ export interface NodeView {
   runningOn: Record<string, string[]>;
   failedOn: Record<string, string[]>;
   properties: Record<string, string>;
+  /** The witness vote as this node sees it ("granted", "denied", ...), null without a quorum device. */
+  deviceVote: string | null;
 }
 
 export interface NodeSample {

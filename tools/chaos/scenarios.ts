@@ -1,7 +1,7 @@
 import { setClockOffset } from "../testbed/faketime.ts";
 import { addNetem, clearNetem } from "../testbed/netem.ts";
 import { waitUntil } from "../testbed/wait-until.ts";
-import { API_LATENCY_MS, NODES, VIP, type ChaosBed } from "./chaos-bed.ts";
+import { API_LATENCY_MS, NODES, VIP, WITNESS, type ChaosBed } from "./chaos-bed.ts";
 import type { ScenarioRules } from "./invariant-checker.ts";
 import type { ChaosRandom } from "./random-source.ts";
 import type { Sample } from "./sample.ts";
@@ -307,23 +307,120 @@ const nodeLoss: Scenario = {
   },
 };
 
+type WitnessSide = "with-node1" | "with-node2" | "reachable-by-both";
+
 const splitBrain: Scenario = {
   name: "SplitBrain",
   plan: (rng) => {
     const splitMs = rng.int(5000, 12_000);
+    const side = rng.chance(0.5)
+      ? null
+      : rng.pick<WitnessSide>(["with-node1", "with-node2", "reachable-by-both"]);
+    if (side === null) {
+      return {
+        row: "SplitBrain:no-witness",
+        // Both halves are alive and reach the cloud: one move at most (no ping-pong), overlap bounded.
+        rules: { mayMove: true, maxMoves: 1 },
+        async run({ chaos, log }) {
+          log(`partition node1 | node2 for ${splitMs} ms`);
+          await chaos.bed.partition(["node1"], ["node2"]);
+          await sleep(splitMs);
+          await chaos.bed.heal();
+        },
+      };
+    }
     return {
-      row: "SplitBrain:no-witness",
-      // Both halves are alive and reach the cloud: one move at most (no ping-pong), overlap bounded.
+      row: "SplitBrain:witness",
       rules: { mayMove: true, maxMoves: 1 },
-      async run({ chaos, log }) {
-        log(`partition node1 | node2 for ${splitMs} ms`);
-        await chaos.bed.partition(["node1"], ["node2"]);
-        await sleep(splitMs);
-        await chaos.bed.heal();
-      },
+      run: (ctx) => splitWithWitness(ctx, side, splitMs),
     };
   },
 };
+
+/**
+ * ffsplit: on a 50:50 split the half that keeps the witness wins; when both halves reach it, the tie is
+ * broken deterministically (the lowest node id). The loser loses quorum and, with no-quorum-policy=stop,
+ * must stop the VIP (checked by the sampler); after the split settles only the winner may hold it.
+ */
+async function splitWithWitness(ctx: ScenarioContext, side: WitnessSide, splitMs: number): Promise<void> {
+  const { chaos, log } = ctx;
+  await chaos.cluster.must("node1", [
+    "quorum",
+    "device",
+    "add",
+    "model",
+    "net",
+    `host=${WITNESS}`,
+    "algorithm=ffsplit",
+  ]);
+  try {
+    for (const n of NODES) {
+      await waitUntil(
+        `${n} has the witness vote`,
+        STEP_MS,
+        async () => (await chaos.view(n))?.deviceVote === "granted",
+        100,
+      );
+    }
+    const [groupA, groupB] =
+      side === "with-node1"
+        ? [["node1", WITNESS], ["node2"]]
+        : side === "with-node2"
+          ? [["node1"], ["node2", WITNESS]]
+          : [["node1"], ["node2"]];
+    const winner = side === "with-node2" ? "node2" : "node1";
+    const loser = peerOf(winner);
+    log(
+      `witness added; partition ${groupA.join("+")} | ${groupB.join("+")} (witness ${side}) for ${splitMs} ms`,
+    );
+    await chaos.bed.partition(groupA, groupB);
+    try {
+      await waitUntil(
+        `${loser} loses quorum`,
+        STEP_MS,
+        async () => (await chaos.view(loser))?.quorate === false,
+        100,
+      );
+    } catch {
+      ctx.violation(
+        `${loser} kept quorum ${STEP_MS / 1000} s into a split where the witness sides with ${winner}`,
+      );
+    }
+    try {
+      await waitUntil(
+        `${VIP} served by ${winner}`,
+        STEP_MS,
+        async () => {
+          const local = await chaos.localVips(winner);
+          return chaos.cloud.holderOf(VIP) === winner && local.includes(VIP);
+        },
+        100,
+      );
+    } catch {
+      ctx.violation(
+        `with the witness on ${winner}'s side, ${VIP} is not served by ${winner} (cloud holder ${chaos.cloud.holderOf(VIP)})`,
+      );
+    }
+    await sleep(splitMs);
+    if (chaos.cloud.holderOf(VIP) !== winner) {
+      ctx.violation(
+        `with the witness on ${winner}'s side, the cloud holder became ${chaos.cloud.holderOf(VIP)}`,
+      );
+    }
+    await chaos.bed.heal();
+    for (const n of NODES) {
+      await waitUntil(
+        `${n} sees every node again`,
+        STEP_MS,
+        async () => (await chaos.view(n))?.online.length === NODES.length,
+        100,
+      );
+    }
+  } finally {
+    await chaos.bed.heal();
+    await chaos.cluster.must("node1", ["quorum", "device", "remove"]);
+  }
+}
 
 const reattach: Scenario = {
   name: "Reattach",
@@ -521,6 +618,8 @@ export async function restoreBed(chaos: ChaosBed): Promise<void> {
       await chaos.cluster.startDaemon(n).catch(() => undefined);
     }
   }
+  if ((await chaos.view("node1"))?.deviceVote)
+    await chaos.cluster.cli("node1", ["quorum", "device", "remove"]);
   for (const n of NODES) {
     const view = await chaos.view(n);
     if (view && !view.running) await chaos.cluster.cli(n, ["cluster", "start"]);
