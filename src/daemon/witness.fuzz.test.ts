@@ -7,14 +7,17 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import fc from "fast-check";
 import { systemClock } from "../clock/system-clock.ts";
+import { clusterConfigSchema } from "../config/schema.ts";
 import { createLogger } from "../observability/logger.ts";
 import {
+  decodeWitnessPacket,
   encodeWitnessPacket,
   WitnessPacketType,
   witnessKeyOf,
   witnessPacketKey,
   type WitnessReport,
 } from "../quorum/witness-packet.ts";
+import { WitnessClient } from "./witness-client.ts";
 import { WitnessDaemon } from "./witness-daemon.ts";
 
 /*
@@ -196,4 +199,115 @@ void test("fuzz: a live witness counts every hostile datagram, answers none of t
   await send(node.socket, next, witness.port);
   await until(() => node.answers.length > answersBefore);
   assert.equal(node.answers.length, answersBefore + 1);
+});
+
+void test("fuzz: the node's witness client counts hostile answers and never takes its vote from them", async () => {
+  // A stand-in witness socket: it receives the client's real reports, so the test learns their
+  // sequence numbers and the client's port, and can answer (or attack) like the witness would.
+  const fakeWitness = await udpSocket();
+  const reports: { bytes: Uint8Array; port: number }[] = [];
+  fakeWitness.socket.on("message", (m, rinfo) =>
+    reports.push({ bytes: Uint8Array.from(m), port: rinfo.port }),
+  );
+  const config = clusterConfigSchema.parse({
+    formatVersion: 1,
+    name: "web",
+    epoch: 1,
+    nodes: [
+      { name: "node1", id: 1, addrs: ["127.0.0.1"] },
+      { name: "node2", id: 2, addrs: ["127.0.0.1"] },
+    ],
+    totem: { tokenMs: 4000, heartbeatIntervalMs: 1000, port: 5405 },
+    quorum: {
+      twoNode: true,
+      device: { model: "net", host: "witness", addr: "127.0.0.1", port: fakeWitness.socket.address().port },
+    },
+  });
+  const incarnation = 77n;
+  const client = new WitnessClient(
+    {
+      clock: systemClock,
+      logger: createLogger({ name: "witness-client-fuzz", level: "silent" }),
+      clusterKey,
+      selfId: 1,
+      bindAddress: "127.0.0.1",
+      incarnation,
+    },
+    config,
+  );
+  await client.configure(config);
+  cleanups.push(() => client.stop());
+  await until(() => reports.length > 0);
+  const first = reports[0];
+  assert.ok(first, "the client reported to the witness");
+  const decoded = decodeWitnessPacket(key, first.bytes);
+  assert.ok(decoded.ok && decoded.packet.body.type === WitnessPacketType.report);
+  const answer = (verdict: 1 | 2, nodeSeq: bigint, nodeIncarnation = incarnation, witnessSeq = 1n) =>
+    encodeWitnessPacket(key, {
+      sender: 0,
+      incarnation: 5n,
+      seq: witnessSeq,
+      body: {
+        type: WitnessPacketType.answer,
+        nodeIncarnation,
+        nodeSeq,
+        viewId: (decoded.packet.body as WitnessReport).viewId,
+        verdict,
+        leaseMs: 8000,
+        holder: [1],
+      },
+    });
+  // A genuine denial is used once; afterwards it, and anything else hostile, must not change the vote.
+  const genuine = answer(2, decoded.packet.seq);
+  const attacker = await udpSocket();
+  await send(attacker.socket, genuine, first.port);
+  await until(() => client.status()?.lastVerdict === "denied");
+  assert.equal(client.vote(), "denied");
+  const rejected = () => total(client.status()?.rejectedPackets ?? {});
+
+  const hostile = fc.oneof(
+    fc.uint8Array({ maxLength: 200 }),
+    fc.constant(genuine),
+    // Grants that would flip the vote: for a report never sent, for another life of the node, unsigned.
+    fc.bigInt({ min: 1000n, max: 1n << 40n }).map((seq) => answer(1, seq)),
+    fc.constant(answer(1, decoded.packet.seq, incarnation + 1n, 2n)),
+    fc.uint8Array({ minLength: 32, maxLength: 32 }).map((k) =>
+      encodeWitnessPacket(witnessPacketKey(k, "web"), {
+        sender: 0,
+        incarnation: 5n,
+        seq: 9n,
+        body: {
+          type: WitnessPacketType.answer,
+          nodeIncarnation: incarnation,
+          nodeSeq: decoded.packet.seq,
+          viewId: 1n,
+          verdict: 1,
+          leaseMs: 8000,
+          holder: [1],
+        },
+      }),
+    ),
+    fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })).map(([at, mask]) => {
+      const bytes = Uint8Array.from(answer(1, decoded.packet.seq));
+      bytes[at % bytes.length] = (bytes[at % bytes.length] ?? 0) ^ mask;
+      return bytes;
+    }),
+    fc.nat().map((cut) => genuine.subarray(0, cut % genuine.length)),
+    // The client's own report sent back to it: signed, but not an answer.
+    fc.constant(first.bytes),
+  );
+  await fc.assert(
+    fc.asyncProperty(fc.array(hostile, { minLength: 1, maxLength: 15, size: "max" }), async (datagrams) => {
+      let want = rejected();
+      for (const bytes of datagrams) {
+        await send(attacker.socket, bytes, first.port);
+        want += 1;
+        await until(() => rejected() >= want);
+      }
+      assert.equal(rejected(), want, JSON.stringify(client.status()?.rejectedPackets));
+      assert.equal(client.vote(), "denied", "a hostile answer changed the vote");
+      assert.equal(client.status()?.lastVerdict, "denied");
+    }),
+    params(8),
+  );
 });
