@@ -400,7 +400,7 @@ export function fenceMetadata(): string {
     '<?xml version="1.0" ?>',
     `<resource-agent name="${AGENT_NAME}" shortdesc="Fence agent for OCI (Oracle Cloud Infrastructure) instances, from floatip" >`,
     `<longdesc>${xmlEscape(
-      `${AGENT_NAME} is a power fencing agent for instances of Oracle Cloud Infrastructure. It stops, starts and resets the instance given as plug (an instance OCID, or a display name looked up in the compartment) through the OCI API. It authenticates as the instance principal of the node it runs on (a dynamic group with a policy allowing 'manage instance-family'), or with an API key from an OCI config file (config_file, profile). FLOATIP_OCI_ENDPOINT and FLOATIP_OCI_METADATA_URL in the environment override the endpoints.`,
+      `${AGENT_NAME} is a power fencing agent for instances of Oracle Cloud Infrastructure. It stops, starts and resets the instance given as plug (an instance OCID, or a display name looked up in the compartment) through the OCI API. It authenticates as the instance principal of the node it runs on (a dynamic group with a policy allowing 'use instances'), or with an API key from an OCI config file (config_file, profile). FLOATIP_OCI_ENDPOINT and FLOATIP_OCI_METADATA_URL in the environment override the endpoints.`,
     )}</longdesc>`,
     "<vendor-url>https://www.oracle.com/cloud/</vendor-url>",
     "<parameters>",
