@@ -355,6 +355,32 @@ void describe("small CIBs", () => {
     );
   });
 
+  void test("Pacemaker 1.0 forms: IPaddr becomes IPaddr2, default-resource-stickiness a resource default", () => {
+    const r = importCib(
+      `<cib validate-with="pacemaker-1.0" epoch="1" num_updates="0" admin_epoch="0"><configuration><crm_config><cluster_property_set id="o"><nvpair id="o1" name="default-resource-stickiness" value="100"/></cluster_property_set></crm_config><nodes><node id="1" uname="n1"/></nodes><resources><primitive id="ip" class="ocf" provider="heartbeat" type="IPaddr"><instance_attributes id="ia"><nvpair id="ia1" name="ip" value="192.0.2.50"/></instance_attributes></primitive></resources><constraints/></configuration></cib>`,
+      { addrs: { n1: "192.0.2.1" } },
+    );
+    assert.equal(r.config.resources[0]?.type, "ocf:heartbeat:IPaddr2");
+    assert.equal(
+      r.config.properties["cloud"],
+      undefined,
+      "the old IPaddr does not say the cluster is on OCI",
+    );
+    assert.deepEqual(r.config.resourceDefaults, { "resource-stickiness": "100" });
+    assert.deepEqual(r.unconverted, []);
+  });
+
+  void test("a CIB without nodes imported into a running cluster takes the cluster's nodes", () => {
+    const r = importCib(cib("<resources/>", ""), { knownAddrs: { n1: "192.0.2.1", n2: "192.0.2.2" } });
+    assert.deepEqual(
+      r.config.nodes.map((n) => [n.name, n.addrs[0]]),
+      [
+        ["n1", "192.0.2.1"],
+        ["n2", "192.0.2.2"],
+      ],
+    );
+  });
+
   void test("node unames that are addresses need no addr=", () => {
     const r = importCib(cib("<resources/>", '<node id="1" uname="192.0.2.9"/>'));
     assert.deepEqual(r.config.nodes[0]?.addrs, ["192.0.2.9"]);

@@ -244,10 +244,17 @@ function errorText(error: unknown): string {
   return message.replace(/^FLOATIP_E_[A-Z_]+: /, "");
 }
 
-/** An IPaddr2 under another provider (the seed's hack copied out of the package) or floatip's own oci-vip. */
+/**
+ * An IPaddr2 under another provider (the seed's hack copied out of the package), the older IPaddr (same
+ * ip/cidr_netmask/nic parameters), or floatip's own oci-vip for Pacemaker.
+ */
 function isVipType(ocfType: string): boolean {
   const [, provider = "", type = ""] = ocfType.split(":");
-  return (type === "IPaddr2" && provider !== "heartbeat") || (provider === "floatip" && type === "oci-vip");
+  return (
+    (type === "IPaddr2" && provider !== "heartbeat") ||
+    (type === "IPaddr" && provider === "heartbeat") ||
+    (provider === "floatip" && type === "oci-vip")
+  );
 }
 
 class Converter {
@@ -472,11 +479,15 @@ class Converter {
     let type = `ocf:${provider}:${agent}`;
     const cloud = this.options.cloud === "oci";
     if (isVipType(type)) {
+      const plainIpaddr = type === "ocf:heartbeat:IPaddr";
       this.notes.push(
-        `${id}: ${type} is converted to floatip's ${IPADDR2}, which is already the OCI VIP; the patched script is not needed`,
+        plainIpaddr
+          ? `${id}: ${type} is converted to floatip's ${IPADDR2} (same parameters)`
+          : `${id}: ${type} is converted to floatip's ${IPADDR2}, which is already the OCI VIP; the patched script is not needed`,
       );
       type = IPADDR2;
-      this.cloudImplied = true;
+      // Only an OCI-specific agent says the cluster runs on OCI; the old IPaddr says nothing about it.
+      if (!plainIpaddr) this.cloudImplied = true;
     }
     const isVip = type === IPADDR2;
     if (!isVip) {
@@ -827,6 +838,16 @@ class Converter {
         clusterName = rawValue;
         continue;
       }
+      if (name === "default-resource-stickiness") {
+        // Pacemaker 1.0's cluster option, replaced by rsc_defaults (read later, so an explicit value there wins).
+        try {
+          setResourceDefaults(draft, { "resource-stickiness": rawValue });
+          this.notes.push(`default-resource-stickiness=${rawValue} becomes rsc_defaults resource-stickiness`);
+        } catch (error) {
+          this.skip("nvpair", `crm_config/${name}`, errorText(error));
+        }
+        continue;
+      }
       if (PACEMAKER_MAINTAINED.has(name)) {
         maintained.push(name);
         continue;
@@ -957,6 +978,10 @@ class Converter {
         if (name !== undefined && nodeNameSchema.safeParse(name).success)
           entries.push({ name, ...(c.nodeid !== undefined ? { id: c.nodeid } : {}), standby: false });
       }
+    }
+    // Imported into a running cluster: its own nodes.
+    if (entries.length === 0) {
+      for (const name of Object.keys(this.options.knownAddrs ?? {})) entries.push({ name, standby: false });
     }
     if (entries.length === 0) {
       throw new CibImportError(
