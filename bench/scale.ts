@@ -73,8 +73,8 @@ const { values } = parseArgs({
 });
 const modes = (values.modes ?? "").split(",").filter((m): m is Mode => MODES.includes(m as Mode));
 const nodeCounts = (values.nodes ?? "").split(",").map(Number);
-const vipCount = Number(values.vips);
-const netnsVips = Number(values["netns-vips"] ?? values.vips);
+const vipCounts = (values.vips ?? "").split(",").map(Number);
+const netnsVipCounts = (values["netns-vips"] ?? values.vips ?? "").split(",").map(Number);
 const rate = Number(values.rate);
 const latencyMs = Number(values["latency-ms"]);
 const idleSeconds = Number(values["idle-seconds"]);
@@ -82,12 +82,12 @@ const clientRates = (values["client-rates"] ?? "").split(",").filter(Boolean);
 if (
   !modes.length ||
   nodeCounts.some((n) => !Number.isInteger(n) || n < 2 || n > 38) ||
-  ![vipCount, netnsVips].every((v) => Number.isInteger(v) && v >= 1 && v <= 200) ||
+  ![...vipCounts, ...netnsVipCounts].every((v) => Number.isInteger(v) && v >= 1 && v <= 200) ||
   !(rate > 0) ||
   !(latencyMs >= 0) ||
   !(idleSeconds >= 1) ||
   !clientRates.length ||
-  clientRates.some((c) => c !== "off" && c !== "auto" && !(Number(c) > 0))
+  clientRates.some((c) => c !== "off" && c !== "auto" && !/^\d+(\.\d+)?(\/\d+)?$/.test(c))
 ) {
   process.stderr.write(
     "usage: scale [--modes memory,netns] [--nodes 2,16 (2-38)] [--vips 1-200] [--netns-vips 1-200] [--rate R>0] [--latency-ms MS] [--idle-seconds S>=1] [--client-rates off,auto,N]\n",
@@ -105,8 +105,8 @@ const VICTIM = "node2";
 /** FLOATIP_OCI_RATE_LIMIT for each node, or undefined for no client-side limit. */
 function clientLimit(setting: string, nodes: number): string | undefined {
   if (setting === "off") return undefined;
-  const perSecond = setting === "auto" ? rate / (nodes - 1) : Number(setting);
-  return String(round(perSecond, 3));
+  if (setting !== "auto") return setting;
+  return String(round(rate / (nodes - 1), 3));
 }
 
 interface CaseResult {
@@ -193,7 +193,11 @@ function benchConfig(nodes: string[], vips: string[]): ClusterConfig {
   });
 }
 
-async function memoryCase(nodeCount: number, clientRate: string | undefined): Promise<CaseResult> {
+async function memoryCase(
+  nodeCount: number,
+  vipCount: number,
+  clientRate: string | undefined,
+): Promise<CaseResult> {
   // Each node's OciSdkApi reads it when built, below.
   if (clientRate === undefined) delete process.env["FLOATIP_OCI_RATE_LIMIT"];
   else process.env["FLOATIP_OCI_RATE_LIMIT"] = clientRate;
@@ -217,10 +221,18 @@ async function memoryCase(nodeCount: number, clientRate: string | undefined): Pr
   emulator.state.events.on("privateIpAssigned", (e: { ipAddress: string; instanceName: string }) =>
     assignments.push({ ip: e.ipAddress, node: e.instanceName, at: Date.now() }),
   );
-  emulator.state.events.on("request", (e: { method: string; status: number; path: string }) => {
-    if (e.path.startsWith("/20160918/"))
-      requests.push({ time: Date.now(), status: e.status, op: operationOf(e.method, e.path) });
-  });
+  emulator.state.events.on(
+    "request",
+    (e: { method: string; status: number; path: string; principal: string | null }) => {
+      if (e.path.startsWith("/20160918/"))
+        requests.push({
+          time: Date.now(),
+          status: e.status,
+          op: operationOf(e.method, e.path),
+          caller: e.principal ?? "anonymous",
+        });
+    },
+  );
   const network = new MemoryNetwork({ clock: systemClock, latencyMs: 1 });
   const config = benchConfig(names, vips);
   const key = randomBytes(32);
@@ -396,7 +408,11 @@ async function netnsCounters(
   return { ...tx, udp: udpDatagrams(snmp.stdout).out };
 }
 
-async function netnsCase(nodeCount: number, clientRate: string | undefined): Promise<CaseResult> {
+async function netnsCase(
+  nodeCount: number,
+  netnsVips: number,
+  clientRate: string | undefined,
+): Promise<CaseResult> {
   const names = nodeNames(nodeCount);
   const vips = vipAddresses(netnsVips);
   let bed: Bed | undefined;
@@ -429,8 +445,17 @@ async function netnsCase(nodeCount: number, clientRate: string | undefined): Pro
       });
     }
     const c = cloud;
-    await waitUntil(`all ${netnsVips} VIPs on ${VICTIM} in the cloud`, 120_000 + netnsVips * 1000, () =>
-      vips.every((ip) => c.holderOf(ip) === VICTIM),
+    const cl = cluster;
+    await waitUntil(
+      `all ${netnsVips} VIPs on ${VICTIM} in the cloud`,
+      120_000 + netnsVips * 1000,
+      () => {
+        // A daemon that crashed (Node prints its version last) will not place anything: fail now.
+        const crashed = names.find((n) => /^Node\.js v/m.test(readText(cl.logFile(n))));
+        if (crashed) throw new Error(`the daemon on ${crashed} crashed: ${crashLine(cl.logFile(crashed))}`);
+        return vips.every((ip) => c.holderOf(ip) === VICTIM);
+      },
+      1000,
     );
     const setupS = round((Date.now() - t0) / 1000, 1);
     log(
@@ -456,11 +481,23 @@ async function netnsCase(nodeCount: number, clientRate: string | undefined): Pro
     const poller = (async () => {
       while (polling) {
         const state = (await c.state().catch(() => ({}))) as {
-          requestLog?: { time: number; method: string; status: number; path: string; opcRequestId: string }[];
+          requestLog?: {
+            time: number;
+            method: string;
+            status: number;
+            path: string;
+            opcRequestId: string;
+            principal: string | null;
+          }[];
         };
         for (const e of state.requestLog ?? []) {
           if (e.path.startsWith("/20160918/"))
-            seen.set(e.opcRequestId, { time: e.time, status: e.status, op: operationOf(e.method, e.path) });
+            seen.set(e.opcRequestId, {
+              time: e.time,
+              status: e.status,
+              op: operationOf(e.method, e.path),
+              caller: e.principal ?? "anonymous",
+            });
         }
         await sleep(250);
       }
@@ -525,6 +562,10 @@ function lostAt(file: string, after: number): number | undefined {
   return undefined;
 }
 
+function crashLine(file: string): string {
+  return (readText(file).match(/^\w*Error: .*$/m)?.[0] ?? "see its log").slice(0, 300);
+}
+
 function readText(file: string): string {
   return readFileSync(file, "utf8");
 }
@@ -549,6 +590,7 @@ function scaleTable(results: readonly CaseResult[]): string {
       "Core calls",
       "429s",
       "calls/VIP",
+      "x call bound",
       "goal <=1.2x",
       "heartbeat B/s per node",
       "pkt/s",
@@ -569,6 +611,7 @@ function scaleTable(results: readonly CaseResult[]): string {
       f(r.move?.coreCalls),
       f(r.move?.throttled),
       f(r.move?.callsPerVip, 2),
+      f(r.move?.ratioToCallBound, 2),
       r.move?.ratio === undefined ? "-" : r.move.ratio <= 1.2 ? "met" : "MISSED",
       f(r.heartbeat?.bytesPerSecond),
       f(r.heartbeat?.packetsPerSecond, 1),
@@ -593,37 +636,39 @@ async function main(): Promise<void> {
   const started = Date.now();
   const loadStart = roundedLoad(loadavg());
   log(
-    `scale bench: ${modes.join(", ")} x ${nodeCounts.join(", ")} nodes; ${vipCount} VIPs (netns ${netnsVips}); R ${rate}/s; latency ${latencyMs} ms`,
+    `scale bench: ${modes.join(", ")} x ${nodeCounts.join(", ")} nodes; ${vipCounts.join(", ")} VIPs (netns ${netnsVipCounts.join(", ")}); R ${rate}/s; latency ${latencyMs} ms`,
   );
   const results: CaseResult[] = [];
   for (const mode of modes) {
-    for (const n of nodeCounts) {
-      for (const setting of clientRates) {
-        fatal = undefined;
-        let r: CaseResult;
-        const limit = clientLimit(setting, n);
-        try {
-          r = mode === "memory" ? await memoryCase(n, limit) : await netnsCase(n, limit);
-        } catch (error) {
-          const message = error instanceof Error ? error.message : String(error);
-          r = {
-            mode,
-            nodes: n,
-            clientRate: limit ?? "off",
-            vips: mode === "memory" ? vipCount : netnsVips,
-            rate,
-            ok: false,
-            error: fatalError() ? `${message} (after: ${fatalError()?.message})` : message,
-          };
+    for (const v of mode === "memory" ? vipCounts : netnsVipCounts) {
+      for (const n of nodeCounts) {
+        for (const setting of clientRates) {
+          fatal = undefined;
+          let r: CaseResult;
+          const limit = clientLimit(setting, n);
+          try {
+            r = mode === "memory" ? await memoryCase(n, v, limit) : await netnsCase(n, v, limit);
+          } catch (error) {
+            const message = error instanceof Error ? error.message : String(error);
+            r = {
+              mode,
+              nodes: n,
+              clientRate: limit ?? "off",
+              vips: v,
+              rate,
+              ok: false,
+              error: fatalError() ? `${message} (after: ${fatalError()?.message})` : message,
+            };
+          }
+          const uncaught = fatalError();
+          if (uncaught && r.ok) r = { ...r, ok: false, error: `uncaught: ${uncaught.message}` };
+          results.push(r);
+          log(
+            r.ok
+              ? `  ${mode} ${n} nodes ${v} VIPs (client limit ${r.clientRate}): all moved in ${r.move?.allMovedMs} ms (bound ${r.move?.boundMs}, x${r.move?.ratio?.toFixed(2)}); ${r.move?.coreCalls} calls, ${r.move?.throttled} 429s; heartbeat ${r.heartbeat?.bytesPerSecond} B/s`
+              : `  ${mode} ${n} nodes ${v} VIPs (client limit ${r.clientRate}): FAILED ${r.error}`,
+          );
         }
-        const uncaught = fatalError();
-        if (uncaught && r.ok) r = { ...r, ok: false, error: `uncaught: ${uncaught.message}` };
-        results.push(r);
-        log(
-          r.ok
-            ? `  ${mode} ${n} (client limit ${r.clientRate}): all ${r.move?.vips} moved in ${r.move?.allMovedMs} ms (bound ${r.move?.boundMs}, x${r.move?.ratio?.toFixed(2)}); ${r.move?.coreCalls} calls, ${r.move?.throttled} 429s; heartbeat ${r.heartbeat?.bytesPerSecond} B/s`
-            : `  ${mode} ${n}: FAILED ${r.error}`,
-        );
       }
     }
   }

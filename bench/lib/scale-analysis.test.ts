@@ -34,7 +34,9 @@ void test("analyseMove times the first move of each VIP away from the victim and
   assert.equal(r.coreCalls, 4);
   assert.equal(r.throttled, 1);
   assert.equal(r.callsPerVip, 2);
+  assert.equal(r.ratioToCallBound, 0.8, "3 answered calls at 2/s: 1500 ms");
   assert.deepEqual(r.byOp, { "PUT /privateIps": 3, "GET /privateIps": 1 });
+  assert.deepEqual(r.byCaller, { "?": 4 });
 });
 
 void test("analyseMove leaves the total out when a VIP never moved", () => {

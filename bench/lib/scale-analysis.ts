@@ -12,6 +12,8 @@ export interface CoreRequest {
   status: number;
   /** "GET /privateIps" style: method and path without ids or query, see operationOf. */
   op?: string;
+  /** Who called: the emulator's principal, e.g. "instance:node1". */
+  caller?: string;
 }
 
 export interface MoveAnalysis {
@@ -30,8 +32,15 @@ export interface MoveAnalysis {
   coreCalls: number;
   throttled: number;
   callsPerVip?: number;
+  /**
+   * allMovedMs / (answered calls other than 429 / rate): against the least time the rate limit allows
+   * for the calls the moves really needed (a move that costs two calls cannot beat 2 x VIPs / R).
+   */
+  ratioToCallBound?: number;
   /** Core calls in the window per operation, most frequent first. */
   byOp: Record<string, number>;
+  /** Core calls in the window per caller. */
+  byCaller: Record<string, number>;
 }
 
 /** "GET /privateIps/{id}" from ("GET", "/20160918/privateIps/ocid1.privateip...?x=y"): no ids, no query. */
@@ -83,7 +92,14 @@ export function analyseMove(input: {
     coreCalls: window.length,
     throttled: window.filter((r) => r.status === 429).length,
     ...(moves.size ? { callsPerVip: window.length / moves.size } : {}),
+    ...(allMovedMs === undefined || window.length === 0
+      ? {}
+      : {
+          ratioToCallBound:
+            allMovedMs / ((window.filter((r) => r.status !== 429).length / input.ratePerSecond) * 1000),
+        }),
     byOp: countBy(window.map((r) => r.op ?? "?")),
+    byCaller: countBy(window.map((r) => r.caller ?? "?")),
   };
 }
 
