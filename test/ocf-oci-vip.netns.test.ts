@@ -74,8 +74,7 @@ async function privateIpsOf(cloud: EmulatedCloud, ip: string): Promise<EmulatorP
 }
 
 /** Installs the agent with the real CLI into a scratch prefix readable by `nobody` (ocf-tester checks). */
-async function install(): Promise<{ prefix: string; agent: string }> {
-  const prefix = mkdtempSync(join(tmpdir(), "floatip-ocf-"));
+async function install(prefix: string): Promise<string> {
   chmodSync(prefix, 0o755);
   const out = await runCommand(
     process.execPath,
@@ -86,7 +85,7 @@ async function install(): Promise<{ prefix: string; agent: string }> {
   const report = JSON.parse(out.stdout) as { files: { agent: string; target: string; action: string }[] };
   const agent = report.files.find((f) => f.agent === "ocf:floatip:oci-vip");
   assert.equal(agent?.action, "installed");
-  return { prefix, agent: agent.target };
+  return agent.target;
 }
 
 void test(
@@ -101,8 +100,9 @@ void test(
       if (parts.prefix) rmSync(parts.prefix, { recursive: true, force: true });
     });
     const cloud = (parts.cloud = await EmulatedCloud.start(bed, { latencyMs: 20 }));
-    const { prefix, agent } = await install();
-    parts.prefix = prefix;
+    // Registered for clean-up before anything can fail.
+    const prefix = (parts.prefix = mkdtempSync(join(tmpdir(), "floatip-ocfvip-")));
+    const agent = await install(prefix);
 
     await t.test("ocf-tester passes", async () => {
       const out = await bed.execIn(

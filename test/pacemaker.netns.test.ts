@@ -112,7 +112,7 @@ async function seedCluster(t: TestContext, meta: Record<string, string> = {}): P
   }));
 
   // The agent as an operator installs it (`floatip install-agents`), then offered to Pacemaker.
-  const prefix = (parts.prefix = mkdtempSync(join(tmpdir(), "floatip-ocf-")));
+  const prefix = (parts.prefix = mkdtempSync(join(tmpdir(), "floatip-ocfvip-")));
   chmodSync(prefix, 0o755);
   const installed = await runCommand(
     process.execPath,
