@@ -298,7 +298,13 @@ void test("fuzz: unknown paths and methods get a 404 JSON error", async () => {
   await fc.assert(
     fc.asyncProperty(
       fc.constantFrom("GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"),
-      fc.webPath().filter((p) => !p.startsWith("/v1/events/stream")),
+      // The event stream never ends by design; `/a/../v1/events/stream` is the same path once normalised.
+      fc
+        .webPath()
+        .filter(
+          (p) =>
+            !new URL(`http://x${p.startsWith("/") ? "" : "/"}${p}`).pathname.startsWith("/v1/events/stream"),
+        ),
       async (method, path) => {
         const answer = await call(method, path.startsWith("/") ? path : `/${path}`, "");
         if (answer.status === 200 || answer.status === 415) return;

@@ -107,6 +107,6 @@ void test("fuzz: every CLI parser answers or fails with one readable line, whate
         assertReadable(name, error);
       }
     }),
-    params(4000),
+    params(2000),
   );
 });

@@ -85,7 +85,7 @@ void test("fuzz: random bytes, random JSON and mutated reports decode to ok or a
 });
 
 void test("deeply nested JSON in a report is refused, not a stack overflow", () => {
-  const depth = 200_000;
+  const depth = 50_000;
   checkDecode(Buffer.from(`${"[".repeat(depth)}${"]".repeat(depth)}`));
   const nested = `{"a":`.repeat(depth) + "1" + "}".repeat(depth);
   checkDecode(Buffer.from(JSON.stringify({ ...valid, config: "X" }).replace('"X"', nested)));
