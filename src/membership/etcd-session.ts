@@ -48,6 +48,7 @@ export class EtcdSession extends EventEmitter<EtcdSessionEvents> {
   private needsSync = true;
   private ticks = 0;
   private ticking = false;
+  private syncing = false;
   private closed = false;
   private timers: TimerHandle[] = [];
   private writeChain: Promise<void> = Promise.resolve();
@@ -156,6 +157,7 @@ export class EtcdSession extends EventEmitter<EtcdSessionEvents> {
     this.client.close();
   }
 
+  /** Renewal only, so a slow read or write never delays the next renewal. */
   private async tick(): Promise<void> {
     if (this.ticking || this.closed) return;
     this.ticking = true;
@@ -163,6 +165,20 @@ export class EtcdSession extends EventEmitter<EtcdSessionEvents> {
       if (this.lease === null) await this.grant();
       else await this.renew();
       this.reachability.answered();
+      void this.sync();
+    } catch (error) {
+      this.failed(error);
+    } finally {
+      this.ticking = false;
+      this.checkFreeze();
+    }
+  }
+
+  /** Own keys written, the local copy read again when due, the watch in place; then maybe thaw. */
+  private async sync(): Promise<void> {
+    if (this.syncing || this.closed) return;
+    this.syncing = true;
+    try {
       await this.writeOwn();
       this.ticks++;
       if (this.needsSync || this.ticks % RESYNC_EVERY_TICKS === 0) await this.resync();
@@ -171,8 +187,7 @@ export class EtcdSession extends EventEmitter<EtcdSessionEvents> {
     } catch (error) {
       this.failed(error);
     } finally {
-      this.ticking = false;
-      this.checkFreeze();
+      this.syncing = false;
     }
   }
 
@@ -192,8 +207,7 @@ export class EtcdSession extends EventEmitter<EtcdSessionEvents> {
     const lease = this.lease;
     if (lease === null) return;
     try {
-      const deadline = new Date(Date.now() + this.intervalMs);
-      const res = await withTimeout(this.options.clock, lease.keepaliveOnce({ deadline }), this.intervalMs);
+      const res = await this.keepaliveOnce(lease);
       if (Number(res.TTL) <= 0) throw new LeaseGone();
     } catch (error) {
       if (!(error instanceof LeaseGone) && !/expired or revoked/i.test(String(error))) throw error;
@@ -206,6 +220,26 @@ export class EtcdSession extends EventEmitter<EtcdSessionEvents> {
       this.needsSync = true;
       await this.grant();
     }
+  }
+
+  /**
+   * One renewal, tried on another endpoint when the first fails: the client picks an endpoint at random
+   * per stream and does not retry streams, so with one etcd member down a third of single attempts fail.
+   */
+  private async keepaliveOnce(lease: Lease): Promise<{ TTL: string }> {
+    const attempts = this.options.endpoints.length + 1;
+    const perAttemptMs = Math.max(300, Math.floor(this.intervalMs / 2));
+    let lastError: unknown;
+    for (let i = 0; i < attempts; i++) {
+      try {
+        const deadline = new Date(Date.now() + perAttemptMs);
+        return await withTimeout(this.options.clock, lease.keepaliveOnce({ deadline }), perAttemptMs);
+      } catch (error) {
+        if (/expired or revoked/i.test(String(error))) throw error;
+        lastError = error;
+      }
+    }
+    throw lastError instanceof Error ? lastError : new Error(String(lastError));
   }
 
   private queueWrite(): void {
