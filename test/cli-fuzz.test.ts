@@ -153,7 +153,7 @@ void test("fuzz: random argument lists to the built CLI give exit 0, or 1/2 with
     fc
       .tuple(fc.constantFrom(...commands), fc.array(token, { maxLength: 6 }))
       .map(([cmd, rest]) => [...cmd, ...rest]),
-    seed === undefined ? { numRuns: 24, seed: 20261125 } : { numRuns: 24, seed },
+    seed === undefined ? { numRuns: 20, seed: 20261125 } : { numRuns: 20, seed },
   );
   // Control characters where commander, a parser and the daemon client each quote them back.
   const fixed = [
