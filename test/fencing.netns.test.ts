@@ -107,8 +107,8 @@ void test(
     assert.doesNotMatch(text, /No stonith devices/);
     const before = (await events(cluster, "node2")).at(-1)?.seq ?? 0;
 
-    // node1 loses its heartbeat path but keeps its cloud path: the classic case for fencing.
-    await bed.partition(["node1"], ["node2"]);
+    // node1's link goes down: its daemon and App keep running there, unseen, which is what fencing is for.
+    await bed.linkDown("node1");
     await waitUntil("the VIP on node2 in the cloud", 20_000, () => cloud.holderOf(VIP) === "node2", 50);
     await cluster.waitForStatus(
       "node2",
@@ -125,6 +125,8 @@ void test(
     assert.equal(await answers(bed, "node1"), false, "node1's namespace no longer answers");
     const down = await cluster.cli("node1", ["status"]);
     assert.notEqual(down.code, 0, "node1's daemon is gone with its instance");
+    const left = await bed.execIn(bed.routerNs, "ip", ["netns", "pids", bed.nodeNs("node1")]);
+    assert.equal(left.stdout.trim(), "", "no process runs in node1's namespace any more");
 
     const seen = (await events(cluster, "node2")).filter((e) => e.seq > before);
     const seqOf = (what: string, match: (e: ClusterEvent) => boolean) => {

@@ -38,7 +38,12 @@ export async function runDaemon(opts: {
         data: { ...call },
       }),
   });
-  const fencing = new FencingProvider({ env: process.env, clock: systemClock, logger });
+  const fencing = new FencingProvider({
+    env: process.env,
+    clock: systemClock,
+    logger,
+    sharedApi: () => oci.sharedApi(),
+  });
   const daemon = new Daemon({
     stateDir: opts.stateDir,
     socketPath: opts.socketPath,

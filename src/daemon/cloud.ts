@@ -4,7 +4,7 @@ import type { ResourceAgent } from "../agents/agent.ts";
 import { IpAddressAgent } from "../agents/ip-address.ts";
 import { OciVipAgent } from "../agents/oci-vip.ts";
 import type { Clock } from "../clock/clock.ts";
-import type { OciCallRecord } from "../cloud/oci/client.ts";
+import type { OciCallRecord, OciSdkApi } from "../cloud/oci/client.ts";
 import { createOciRuntime, type OciRuntime } from "../cloud/oci/oci-runtime.ts";
 import { OCI_SETTINGS_ENV, settingsFromEnv } from "../cloud/oci/settings.ts";
 import type { Logger } from "../observability/logger.ts";
@@ -93,6 +93,16 @@ export class OciAgentProvider {
   /** See PrivateIpMover.forgetDisplacements; a no-op before the cloud layer was ever used. */
   async clusterWhole(): Promise<void> {
     await this.runtime?.mover.forgetDisplacements();
+  }
+
+  /**
+   * This node's Core API client (built and warmed up with the VIP agent), shared with fencing: a second
+   * client would federate again, and its synchronous key generation would stall heartbeats mid-failover.
+   */
+  sharedApi(): OciSdkApi {
+    this.agentFor();
+    if (!this.runtime) throw new Error("internal: OCI runtime missing after agentFor()");
+    return this.runtime.api;
   }
 
   close(): void {

@@ -1,5 +1,6 @@
 import type { Clock } from "../clock/clock.ts";
 import type { ClusterConfig } from "../config/schema.ts";
+import type { OciSdkApi } from "../cloud/oci/client.ts";
 import { createInstancePower, type InstancePower } from "../cloud/oci/instance-power.ts";
 import { MetadataClient } from "../cloud/oci/metadata.ts";
 import { settingsFromEnv } from "../cloud/oci/settings.ts";
@@ -7,9 +8,9 @@ import { buildFenceDevice, type ConfiguredDevice } from "../fencing/device-regis
 import type { Logger } from "../observability/logger.ts";
 
 /**
- * What a daemon needs for fencing from its surroundings: power control of OCI instances (built on first
- * use from the same FLOATIP_OCI_* settings as the VIP agent), this node's own instance OCID to gossip, and
- * the devices of a configuration.
+ * What a daemon needs for fencing from its surroundings: power control of OCI instances (through the VIP
+ * agent's Core API client when given, else one built on first use from the same FLOATIP_OCI_* settings),
+ * this node's own instance OCID to gossip, and the devices of a configuration.
  */
 export class FencingProvider {
   #power: (InstancePower & { close(): void }) | null = null;
@@ -20,6 +21,8 @@ export class FencingProvider {
       clock: Clock;
       logger: Logger;
       fenceAgentsDir?: string;
+      /** The node's existing Core API client (auth already done); without it fencing builds its own. */
+      sharedApi?: () => OciSdkApi;
     },
   ) {}
 
@@ -72,6 +75,7 @@ export class FencingProvider {
     this.#power ??= createInstancePower(settingsFromEnv(this.deps.env), {
       clock: this.deps.clock,
       logger: this.deps.logger.child({ component: "fence-oci" }),
+      ...(this.deps.sharedApi ? { api: this.deps.sharedApi() } : {}),
     });
     return this.#power;
   }
