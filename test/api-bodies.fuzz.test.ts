@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createSocket } from "node:dgram";
 import { request } from "node:http";
+import { request as httpsRequest } from "node:https";
 import { after, before, test } from "node:test";
 import fc from "fast-check";
 import type { z } from "zod";
@@ -313,4 +314,52 @@ void test("fuzz: unknown paths and methods get a 404 JSON error", async () => {
     ),
     params(40),
   );
+});
+
+void test("fuzz: over TLS without a token, random bodies to every route get 401/403 or a 4xx JSON error, never a 500", async () => {
+  const port = daemon?.adminPort;
+  assert.ok(port);
+  const routes = daemonRoutes().filter((r) => r.method === "POST");
+  const tls = (path: string, body: string) =>
+    new Promise<Answer>((resolve, reject) => {
+      const req = httpsRequest(
+        {
+          host: "127.0.0.1",
+          port,
+          method: "POST",
+          path,
+          rejectUnauthorized: false,
+          timeout: 15_000,
+          headers: { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () =>
+            resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }),
+          );
+        },
+      );
+      req.on("timeout", () => req.destroy(new Error(`POST ${path} did not answer within 15 s`)));
+      req.on("error", reject);
+      req.end(body);
+    });
+  const seen = new Set<number>();
+  await fc.assert(
+    fc.asyncProperty(
+      fc.constantFrom(...routes),
+      fc.oneof(
+        fc.string({ maxLength: 30 }),
+        fc.jsonValue({ maxDepth: 2 }).map((v) => JSON.stringify(v)),
+      ),
+      async (route, body) => {
+        const answer = await tls(route.path, body);
+        assert.notEqual(answer.status, 200, `${route.path} answered an unauthenticated call: ${answer.text}`);
+        assertClean(answer, `TLS ${route.path} ${body.slice(0, 100)}`);
+        seen.add(answer.status);
+      },
+    ),
+    params(25),
+  );
+  assert.ok(seen.has(401) || seen.has(403), [...seen].join(","));
 });
