@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCommand } from "../../src/agents/command-runner.ts";
@@ -167,7 +167,14 @@ export class ChaosBed {
     return holders;
   }
 
-  async destroy(): Promise<void> {
+  /** Copies the daemon and witness logs to a directory of their own (null: nothing to keep) and tears down. */
+  async destroy(keepLogsAs: string | null = null): Promise<string | null> {
+    let kept: string | null = null;
+    if (keepLogsAs !== null) {
+      kept = mkdtempSync(join(tmpdir(), `floatip-chaos-logs-${keepLogsAs}-`));
+      for (const n of NODES) cpSync(this.cluster.logFile(n), join(kept, `${n}.log`), { force: true });
+      cpSync(this.witness.logFile, join(kept, "witness.log"), { force: true });
+    }
     await this.probe.stop().catch(() => undefined);
     await this.responders.stop().catch(() => undefined);
     await this.witness.destroy().catch(() => undefined);
@@ -175,5 +182,6 @@ export class ChaosBed {
     await this.cloud.stop().catch(() => undefined);
     await this.bed.destroy();
     rmSync(this.dir, { recursive: true, force: true });
+    return kept;
   }
 }

@@ -156,10 +156,9 @@ export async function runChaos(options: RunOptions): Promise<ChaosReport> {
   } finally {
     sampling = false;
     await sampler;
-    const ok = checker.violations.length === 0;
     // A failed run keeps the daemon logs for the post-mortem.
-    if (!ok) process.env["FLOATIP_KEEP_BED_LOGS"] = "1";
-    await chaos.destroy();
+    const kept = await chaos.destroy(checker.violations.length === 0 ? null : `seed${options.seed}`);
+    if (kept !== null) log(`daemon and witness logs kept in ${kept}`);
   }
   return {
     seed: options.seed,
