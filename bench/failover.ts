@@ -19,6 +19,7 @@ import { EmulatedCloud, OCI_BED_ENV } from "../tools/testbed/cloud-bed.ts";
 import { FloatipCluster } from "../tools/testbed/floatip-cluster.ts";
 import { startProbe, startResponderIn } from "../tools/testbed/probe.ts";
 import { floatipMain, repoRoot } from "../tools/testbed/repo-paths.ts";
+import { parseOrExit } from "./lib/args.ts";
 import { markdownTable, ratio, stats as statsOf, type Stats } from "./lib/stats.ts";
 import { updateSummary } from "./lib/summary.ts";
 
@@ -57,15 +58,19 @@ type Scenario = (typeof SCENARIOS)[number];
 const HTTP_PORT = 8080;
 const httpServiceMain = join(repoRoot, "dist/tools/testbed/http-service.js");
 
-const { values } = parseArgs({
-  options: {
-    runs: { type: "string", default: "10" },
-    "latency-ms": { type: "string", default: "300" },
-    systems: { type: "string", default: SYSTEMS.join(",") },
-    scenario: { type: "string", default: SCENARIOS.join(",") },
-    "results-dir": { type: "string", default: join(repoRoot, "bench/results") },
-  },
-});
+const { values } = parseOrExit(
+  () =>
+    parseArgs({
+      options: {
+        runs: { type: "string", default: "10" },
+        "latency-ms": { type: "string", default: "300" },
+        systems: { type: "string", default: SYSTEMS.join(",") },
+        scenario: { type: "string", default: SCENARIOS.join(",") },
+        "results-dir": { type: "string", default: join(repoRoot, "bench/results") },
+      },
+    }),
+  "usage: failover [--runs N] [--latency-ms MS] [--systems floatip,seed,keepalived] [--scenario node-loss,kill-9,service-failure]",
+);
 const runs = Number(values.runs);
 const latencyMs = Number(values["latency-ms"]);
 const systems = (values.systems ?? "").split(",").filter((s): s is System => SYSTEMS.includes(s as System));

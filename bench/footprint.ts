@@ -9,6 +9,7 @@ import { FloatipCluster } from "../tools/testbed/floatip-cluster.ts";
 import { repoRoot } from "../tools/testbed/repo-paths.ts";
 import { waitUntil } from "../tools/testbed/wait-until.ts";
 import { cpuPercentOverall, cpuPercents, cpuTicksFromStat, rssBytesFromStatus } from "./lib/proc.ts";
+import { parseOrExit } from "./lib/args.ts";
 import { markdownTable, ratio, round, roundedLoad, stats, type Stats } from "./lib/stats.ts";
 import { goal, updateSummary } from "./lib/summary.ts";
 import { createVips, vipAddresses } from "./lib/vips.ts";
@@ -31,18 +32,22 @@ const GOAL_CPU_PERCENT = 0.5;
 const SYSTEMS = ["floatip", "keepalived"] as const;
 type System = (typeof SYSTEMS)[number];
 
-const { values } = parseArgs({
-  options: {
-    seconds: { type: "string", default: "60" },
-    vips: { type: "string", default: "1,200" },
-    systems: { type: "string", default: SYSTEMS.join(",") },
-    "settle-seconds": { type: "string", default: "15" },
-    "sample-ms": { type: "string", default: "1000" },
-    /** NODE_OPTIONS for the floatip daemons, to weigh V8 heap flags (e.g. --max-semi-space-size=2). */
-    "node-options": { type: "string", default: "" },
-    "results-dir": { type: "string", default: join(repoRoot, "bench/results") },
-  },
-});
+const { values } = parseOrExit(
+  () =>
+    parseArgs({
+      options: {
+        seconds: { type: "string", default: "60" },
+        vips: { type: "string", default: "1,200" },
+        systems: { type: "string", default: SYSTEMS.join(",") },
+        "settle-seconds": { type: "string", default: "15" },
+        "sample-ms": { type: "string", default: "1000" },
+        /** NODE_OPTIONS for the floatip daemons, to weigh V8 heap flags (e.g. --max-semi-space-size=2). */
+        "node-options": { type: "string", default: "" },
+        "results-dir": { type: "string", default: join(repoRoot, "bench/results") },
+      },
+    }),
+  "usage: footprint [--seconds N>=5] [--vips 1,200] [--systems floatip,keepalived] [--settle-seconds N] [--sample-ms N>=100] [--node-options=...]",
+);
 const seconds = Number(values.seconds);
 const settleSeconds = Number(values["settle-seconds"]);
 const sampleMs = Number(values["sample-ms"]);

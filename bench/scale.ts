@@ -31,6 +31,7 @@ import {
   type CoreRequest,
   type MoveAnalysis,
 } from "./lib/scale-analysis.ts";
+import { parseOrExit } from "./lib/args.ts";
 import { markdownTable, round, roundedLoad } from "./lib/stats.ts";
 import { updateSummary } from "./lib/summary.ts";
 import { IPADDR2, vipAddresses } from "./lib/vips.ts";
@@ -53,24 +54,28 @@ import { IPADDR2, vipAddresses } from "./lib/vips.ts";
 const MODES = ["memory", "netns"] as const;
 type Mode = (typeof MODES)[number];
 
-const { values } = parseArgs({
-  options: {
-    modes: { type: "string", default: MODES.join(",") },
-    nodes: { type: "string", default: "2,16" },
-    vips: { type: "string", default: "200" },
-    /** VIPs in netns mode (real daemons); default: --vips. */
-    "netns-vips": { type: "string" },
-    rate: { type: "string", default: "20" },
-    "latency-ms": { type: "string", default: "50" },
-    "idle-seconds": { type: "string", default: "10" },
-    /**
-     * Client-side Core API limit per node (FLOATIP_OCI_RATE_LIMIT), one case per entry: off, auto (R shared
-     * by the survivors: R / (nodes - 1) each) or calls per second.
-     */
-    "client-rates": { type: "string", default: "off,auto" },
-    "results-dir": { type: "string", default: join(repoRoot, "bench/results") },
-  },
-});
+const { values } = parseOrExit(
+  () =>
+    parseArgs({
+      options: {
+        modes: { type: "string", default: MODES.join(",") },
+        nodes: { type: "string", default: "2,16" },
+        vips: { type: "string", default: "200" },
+        /** VIPs in netns mode (real daemons); default: --vips. */
+        "netns-vips": { type: "string" },
+        rate: { type: "string", default: "20" },
+        "latency-ms": { type: "string", default: "50" },
+        "idle-seconds": { type: "string", default: "10" },
+        /**
+         * Client-side Core API limit per node (FLOATIP_OCI_RATE_LIMIT), one case per entry: off, auto (R shared
+         * by the survivors: R / (nodes - 1) each) or calls per second.
+         */
+        "client-rates": { type: "string", default: "off,auto" },
+        "results-dir": { type: "string", default: join(repoRoot, "bench/results") },
+      },
+    }),
+  "usage: scale [--modes memory,netns] [--nodes 2,16] [--vips 200] [--netns-vips N] [--rate R] [--latency-ms MS] [--client-rates off,auto,N[/B]] [--idle-seconds S]",
+);
 const modes = (values.modes ?? "").split(",").filter((m): m is Mode => MODES.includes(m as Mode));
 const nodeCounts = (values.nodes ?? "").split(",").map(Number);
 const vipCounts = (values.vips ?? "").split(",").map(Number);
