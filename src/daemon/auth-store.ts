@@ -59,12 +59,12 @@ export class AuthStore {
       return { ok: false, reason: "too many failed attempts; wait a minute and try again" };
     }
     const entry = this.readJson("passwd.json", passwdSchema, {})[user];
+    // A hand-edited entry whose hash is not 32 bytes never matches (timingSafeEqual would throw on it).
+    const stored = entry === undefined ? undefined : Buffer.from(entry.hash, "base64");
     const valid =
       entry !== undefined &&
-      timingSafeEqual(
-        scryptSync(password, Buffer.from(entry.salt, "base64"), 32),
-        Buffer.from(entry.hash, "base64"),
-      );
+      stored?.length === 32 &&
+      timingSafeEqual(scryptSync(password, Buffer.from(entry.salt, "base64"), 32), stored);
     if (!valid) {
       this.failures.push(now);
       return {
@@ -85,9 +85,10 @@ export class AuthStore {
   verifyToken(token: string): TokenCheck {
     if (token.length === 0) return "unknown";
     const digest = Buffer.from(sha256(token), "hex");
-    const match = this.readJson("tokens-issued.json", issuedSchema, []).find((t) =>
-      timingSafeEqual(Buffer.from(t.sha256, "hex"), digest),
-    );
+    const match = this.readJson("tokens-issued.json", issuedSchema, []).find((t) => {
+      const stored = Buffer.from(t.sha256, "hex");
+      return stored.length === digest.length && timingSafeEqual(stored, digest);
+    });
     if (match === undefined) return "unknown";
     return match.expiresAt > this.now() ? "valid" : "expired";
   }
@@ -105,7 +106,15 @@ export class AuthStore {
   private readJson<T>(file: string, schema: z.ZodType<T>, fallback: T): T {
     const path = join(this.stateDir, file);
     if (!existsSync(path)) return fallback;
-    const parsed = schema.safeParse(JSON.parse(readFileSync(path, "utf8")));
+    let json: unknown;
+    try {
+      json = JSON.parse(readFileSync(path, "utf8"));
+    } catch {
+      // A damaged file counts as no file, like one that fails the schema: no password, no tokens (fail closed),
+      // instead of an exception on every admin call that checks a token.
+      return fallback;
+    }
+    const parsed = schema.safeParse(json);
     return parsed.success ? parsed.data : fallback;
   }
 
