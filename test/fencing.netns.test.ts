@@ -181,6 +181,29 @@ void test(
       /^Resource: OciFence \(class=stonith type=fence_oci\)$/m,
     );
 
+    const config = JSON.parse(await cluster.must("node1", ["--json", "stonith", "config", "OciFence"])) as {
+      primitives: { id: string; type: string }[];
+    };
+    assert.deepEqual(
+      config.primitives.map((d) => [d.id, d.type]),
+      [["OciFence", "fence_oci"]],
+    );
+    const unknownType = await cluster.cli("node1", ["stonith", "create", "X", "fence_nosuch"]);
+    assert.equal(unknownType.code, 1);
+    assert.match(
+      unknownType.stderr,
+      /^Error: FLOATIP_E_STONITH_INVALID: Agent 'fence_nosuch' is not installed/,
+    );
+    const badMap = await cluster.cli("node1", ["stonith", "create", "X", "fence_oci", "pcmk_host_map=node1"]);
+    assert.match(
+      badMap.stderr,
+      /^Error: FLOATIP_E_STONITH_INVALID: pcmk_host_map entry 'node1' is not node:plug/,
+    );
+    const taken = await cluster.cli("node1", ["stonith", "create", "Cluster_VIP", "fence_oci"]);
+    assert.match(taken.stderr, /^Error: FLOATIP_E_ID_EXISTS: 'Cluster_VIP' already exists/);
+    const missing = await cluster.cli("node1", ["stonith", "delete", "Nope"]);
+    assert.match(missing.stderr, /^Error: FLOATIP_E_STONITH_UNKNOWN: Resource 'Nope' does not exist/);
+
     const reboot = await cluster.must("node1", ["stonith", "fence", "node2"]);
     assert.match(reboot, /^Node: node2 fenced \(reboot by OciFence/);
     await waitUntil("node2 powered back on", 20_000, () => cloud.powerEvents.length === 1, 50);
