@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { createSocket, type Socket } from "node:dgram";
+import { request as httpRequest } from "node:http";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -309,5 +310,83 @@ void test("fuzz: the node's witness client counts hostile answers and never take
       assert.equal(client.status()?.lastVerdict, "denied");
     }),
     params(8),
+  );
+});
+
+void test("fuzz: the witness's own admin routes answer random bodies with JSON, never a 500", async () => {
+  const socketPath = join(dir, "witness-api.sock");
+  const witness = new WitnessDaemon({
+    stateDir: join(dir, "witness-api"),
+    socketPath,
+    address: "127.0.0.1",
+    port: 0,
+    adminHost: "127.0.0.1",
+    adminPort: 0,
+    logger: createLogger({ name: "witness-api-fuzz", level: "silent" }),
+    clock: systemClock,
+    version: "test",
+  });
+  await witness.start();
+  cleanups.push(() => witness.close());
+  // Read from the server itself, so routes added to the witness later are fuzzed too.
+  const routes = [
+    ...(witness.api as unknown as { routes: Map<string, { method: string; path: string }> }).routes.values(),
+  ];
+  assert.ok(
+    routes.some((r) => r.path === "/remote/witness/enrol"),
+    routes.map((r) => r.path).join(" "),
+  );
+  const call = (method: string, path: string, body: string) =>
+    new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = httpRequest(
+        {
+          socketPath,
+          method,
+          path,
+          timeout: 15_000,
+          headers: { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () =>
+            resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }),
+          );
+        },
+      );
+      req.on("error", reject);
+      req.end(body);
+    });
+  const body = fc.oneof(
+    fc.string({ maxLength: 30 }),
+    fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
+    fc
+      .record({
+        cluster: fc.oneof(fc.string({ maxLength: 10 }), fc.integer()),
+        key: fc.oneof(fc.string({ maxLength: 60 }), fc.constant(witnessKeyOf(clusterKey).toString("base64"))),
+        nodes: fc.oneof(
+          fc.jsonValue({ maxDepth: 2 }),
+          fc.array(
+            fc.record({ id: fc.integer({ min: -1, max: 70_000 }), name: fc.string({ maxLength: 8 }) }),
+            {
+              maxLength: 3,
+            },
+          ),
+        ),
+      })
+      .map((v) => JSON.stringify(v)),
+  );
+  await fc.assert(
+    fc.asyncProperty(fc.constantFrom(...routes), body, async (route, text) => {
+      const answer = await call(route.method, route.path, text);
+      assert.ok(answer.status !== 500, `${route.path}: ${answer.text}`);
+      const json = JSON.parse(answer.text) as { error?: { code?: string; message?: string } };
+      if (answer.status !== 200) {
+        assert.ok(answer.status >= 400 && answer.status < 500, `${route.path}: HTTP ${answer.status}`);
+        assert.match(json.error?.code ?? "", /^FLOATIP_E_/);
+        assert.ok((json.error?.message ?? "").length > 0);
+      }
+    }),
+    params(60),
   );
 });
