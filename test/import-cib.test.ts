@@ -110,3 +110,36 @@ void test("a CIB of other nodes is refused before anything changes", async () =>
   assert.match(other.stderr, /^Error: FLOATIP_E_CIB_NODES_MISMATCH: the CIB's nodes \(node1, node2\)/);
   assert.equal((await runningConfig()).epoch, epochBefore);
 });
+
+void test("--corosync-conf gives node addresses to a dry run; unreadable files are one coded line", async () => {
+  const dry = await daemon.cli([
+    "--json",
+    "import-cib",
+    cib("oci-patched.xml"),
+    "--corosync-conf",
+    cib("oci-patched.corosync.conf"),
+    "--dry-run",
+  ]);
+  assert.equal(dry.code, 0, dry.stderr);
+  const report = JSON.parse(dry.stdout) as Report;
+  assert.deepEqual(
+    report.config.nodes.map((n) => [n.name, n.addrs[0]]),
+    [
+      ["node1", "10.0.0.2"],
+      ["node2", "10.0.0.3"],
+    ],
+  );
+  assert.equal(report.applied, false);
+  const missing = await daemon.cli([
+    "import-cib",
+    cib("oci-patched.xml"),
+    "--corosync-conf",
+    "/nonexistent/corosync.conf",
+    "--dry-run",
+  ]);
+  assert.equal(missing.code, 1);
+  assert.equal(
+    missing.stderr,
+    "Error: FLOATIP_E_CIB_READ: cannot read corosync.conf '/nonexistent/corosync.conf' (ENOENT)\n",
+  );
+});

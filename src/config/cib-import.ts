@@ -46,7 +46,7 @@ export class CibImportError extends Error {
 export interface CibImportOptions {
   /** Node addresses from the command line (node name -> IPv4); they win over the CIB's and corosync's. */
   addrs?: Readonly<Record<string, string>>;
-  /** Addresses of the nodes of the cluster imported into, used when the CIB gives none; other names are ignored. */
+  /** Addresses of the nodes of the cluster imported into, used when neither addrs nor corosync.conf give one. */
   knownAddrs?: Readonly<Record<string, string>>;
   /** The text of corosync.conf: node addresses and ids, cluster name, token, two_node. */
   corosyncConf?: string;
@@ -1003,7 +1003,7 @@ class Converter {
         id = next;
         usedIds.add(id);
       }
-      const candidates = [overrides[e.name], this.options.knownAddrs?.[e.name], ring?.ring0, e.name];
+      const candidates = [overrides[e.name], ring?.ring0, this.options.knownAddrs?.[e.name], e.name];
       const addr = candidates.find((a) => a !== undefined && ipv4Schema.safeParse(a).success);
       if (overrides[e.name] !== undefined && addr !== overrides[e.name]) {
         throw new CibImportError(
