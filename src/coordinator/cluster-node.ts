@@ -296,6 +296,7 @@ export class ClusterNode extends EventEmitter {
 
     if (dc && name === this.dcName()) {
       this.lastDcSection = dc;
+      if (dc.fenced) this.deps.fencing?.adoptFenced(dc.fenced);
       this.runOwn(dc.actions);
     }
     if (statusChanged) this.refresh();
@@ -362,6 +363,7 @@ export class ClusterNode extends EventEmitter {
       online,
       actions: decision.actions,
       notes: decision.notes,
+      ...(this.deps.fencing?.view().fenced.length ? { fenced: this.deps.fencing.view().fenced } : {}),
     };
     this.deps.coordination?.publishPlacement(
       decision.placement,

@@ -176,3 +176,14 @@ void test("fence results raise Pacemaker fencing alerts, requests do not", async
   assert.equal(notices[0]?.node, "node1");
   assert.equal(notices[0]?.fields.desc, "Operation reboot of node1 by node2: OK");
 });
+
+void test("a node the DC reports as fenced is clean on the other nodes too", () => {
+  const h = harness([]);
+  h.fencing.observe("node1", 3n, report({ App: { state: "running", failCount: 0 } }));
+  h.fencing.nodeLost("node1", report({ App: { state: "running", failCount: 0 } }));
+  h.fencing.adoptFenced(["node1"]);
+  assert.deepEqual(h.fencing.lostNodes(config, ["node2"]), {});
+  assert.deepEqual(h.fencing.view().fenced, ["node1"]);
+  h.fencing.observe("node1", 4n, report({}));
+  assert.deepEqual(h.fencing.view().fenced, [], "back as a new incarnation: tracked again");
+});

@@ -93,6 +93,15 @@ export class NodeFencing {
     this.#lost.set(name, report?.resources ?? {});
   }
 
+  /** The DC says it fenced these nodes: they are clean here too, so this node never fences them again as DC. */
+  adoptFenced(nodes: readonly string[]): void {
+    for (const name of nodes) {
+      if (!this.#lost.has(name) || name === this.deps.selfName) continue;
+      this.#lost.delete(name);
+      this.#fenced.set(name, { incarnation: this.#incarnations.get(name) });
+    }
+  }
+
   /** The node is a member again: whatever it runs is in its reports, nothing to fence. */
   nodeJoined(name: string): void {
     this.#lost.delete(name);

@@ -48,6 +48,8 @@ export const nodeReportSchema = z.object({
       online: z.array(nodeNameSchema),
       actions: z.array(actionSchema).max(10_000),
       notes: z.array(z.string().max(300)).max(100),
+      /** Nodes the DC fenced since they were last seen: a later DC must not fence them again. */
+      fenced: z.array(nodeNameSchema).max(64).optional(),
     })
     .optional(),
   /** The whole configuration, sent only while some live peer reports an older epoch. */
