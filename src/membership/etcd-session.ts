@@ -228,7 +228,8 @@ export class EtcdSession extends EventEmitter<EtcdSessionEvents> {
    */
   private async keepaliveOnce(lease: Lease): Promise<{ TTL: string }> {
     const attempts = this.options.endpoints.length + 1;
-    const perAttemptMs = Math.max(300, Math.floor(this.intervalMs / 2));
+    // A dead member fails at once (connection refused); only a slow or unreachable one uses the deadline.
+    const perAttemptMs = this.intervalMs;
     let lastError: unknown;
     for (let i = 0; i < attempts; i++) {
       try {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,6 +26,7 @@ export type Spawner = (cmd: string, args: string[]) => ChildProcess;
 export class EtcdMember {
   private output = "";
   private child: ChildProcess;
+  private probe: (() => Promise<boolean>) | undefined;
   private constructor(
     readonly spec: EtcdMemberSpec,
     child: ChildProcess,
@@ -46,7 +47,7 @@ export class EtcdMember {
     await this.kill();
     this.child = this.relaunch();
     this.follow();
-    await this.waitReady();
+    await this.waitReady(15_000, this.probe);
   }
 
   get clientUrl(): string {
@@ -63,7 +64,10 @@ export class EtcdMember {
   }
 
   static start(spec: EtcdMemberSpec, cluster: readonly EtcdMemberSpec[], spawner: Spawner): EtcdMember {
-    const dataDir = mkdtempSync(join(tmpdir(), `floatip-etcd-${spec.name}-`));
+    // On tmpfs where there is one: etcd fsyncs every write, and a slow disk on a busy test host would
+    // stall its answers (and so the leases) for longer than a short test TTL.
+    const base = existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
+    const dataDir = mkdtempSync(join(base, `floatip-etcd-${spec.name}-`));
     const peerUrl = (s: EtcdMemberSpec) => `http://${s.host}:${s.peerPort}`;
     const args = [
       "--name",
@@ -88,17 +92,27 @@ export class EtcdMember {
       "zap",
       "--log-level",
       "warn",
+      // Test hosts are busy: a leader that misses a 1 s election timeout stalls every lease renewal while a
+      // new one is elected. (etcd's shortest lease TTL becomes 1.5 x 2.5 s; tests use 4 s.)
+      "--heartbeat-interval",
+      "250",
+      "--election-timeout",
+      "2500",
     ];
     const launch = () => spawner(ETCD_BINARY, args);
     return new EtcdMember(spec, launch(), dataDir, launch);
   }
 
-  /** Resolves once the client port accepts connections. */
-  async waitReady(timeoutMs = 15_000): Promise<void> {
+  /**
+   * Resolves once the member answers: by default once its client port accepts connections (loopback);
+   * a bed passes a probe that runs inside a namespace.
+   */
+  async waitReady(timeoutMs = 15_000, probe: () => Promise<boolean> = () => this.portOpen()): Promise<void> {
+    this.probe = probe;
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (!this.alive) throw new Error(`etcd ${this.spec.name} exited: ${this.output.slice(-2000)}`);
-      if (await this.portOpen()) return;
+      if (await probe()) return;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     throw new Error(`etcd ${this.spec.name} did not open ${this.clientUrl}: ${this.output.slice(-2000)}`);
