@@ -1,4 +1,5 @@
 import type { ClusterConfig } from "../config/schema.ts";
+import type { CoordinationStatus } from "../coordinator/coordination.ts";
 import type { QuorumState } from "../quorum/votequorum.ts";
 import type { QuorumDeviceStatus } from "../quorum/witness-vote.ts";
 
@@ -42,6 +43,13 @@ export interface StatusSnapshot {
   fencing?: { unclean: string[]; pending: string[]; fenced: string[] } | null;
   /** pcs status's WARNINGS, e.g. "No stonith devices and stonith-enabled is not false". */
   warnings?: string[];
+  /**
+   * True while this node is frozen (coordination=etcd and etcd unreachable): it keeps its VIPs where they
+   * are and starts, stops or moves nothing.
+   */
+  frozen?: boolean;
+  /** The etcd coordination (coordination=etcd): endpoints, freeze, lease, leader, owners. */
+  coordination?: CoordinationStatus | null;
   /** Votes and flags of this node's partition, with the witness (quorum device) when configured. */
   quorum?: (QuorumState & { device: QuorumDeviceStatus | null }) | null;
 }

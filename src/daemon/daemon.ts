@@ -8,7 +8,7 @@ import { ConfigStore, writeFileAtomic } from "../config/store.ts";
 import { AdminServer } from "../api/server.ts";
 import { loadOrCreateTlsIdentity } from "../api/tls-identity.ts";
 import type { StatusSnapshot } from "../api/status-types.ts";
-import { ClusterNode, peersOf } from "../coordinator/cluster-node.ts";
+import { ClusterNode, peersOf, type MembershipPort } from "../coordinator/cluster-node.ts";
 import { LocalExecutor } from "../coordinator/local-executor.ts";
 import { Membership, newIncarnation } from "../membership/membership.ts";
 import { UdpTransport } from "../membership/udp-transport.ts";
@@ -16,6 +16,7 @@ import { EventLog } from "../observability/event-log.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { AgentFactory } from "./agent-registry.ts";
 import { AuthStore } from "./auth-store.ts";
+import { createEtcdServices, usesEtcd, type EtcdServices } from "./etcd-services.ts";
 import { findSelf } from "./self-identity.ts";
 import { WitnessClient } from "./witness-client.ts";
 import { buildStatus } from "./status-builder.ts";
@@ -44,9 +45,11 @@ export interface DaemonOptions {
 
 interface RunningCluster {
   node: ClusterNode;
-  membership: Membership;
+  membership: MembershipPort & { stop(): void };
   executor: LocalExecutor;
-  transport: UdpTransport;
+  /** The heartbeat socket; null with coordination=etcd, where membership lives in etcd. */
+  transport: UdpTransport | null;
+  etcd: EtcdServices | null;
   addressEvents: AddressEvents | null;
   selfName: string;
 }
@@ -166,20 +169,24 @@ export class Daemon {
         : null;
       this.fencing = fencing;
       const { logger, clock } = this.options;
-      const transport = await UdpTransport.bind({
-        address: self.addrs[0] ?? "0.0.0.0",
-        port: config.totem.port,
-      });
-      const membership = new Membership({
-        self: { id: self.id, name: self.name },
-        peers: peersOf(config, self.name),
-        key,
-        clusterName: config.name,
-        tokenMs: config.totem.tokenMs,
-        heartbeatIntervalMs: config.totem.heartbeatIntervalMs,
-        transport,
-        clock,
-      });
+      const etcd = usesEtcd(config)
+        ? createEtcdServices({ config, self, clock, logger, events: this.events })
+        : null;
+      const transport = etcd
+        ? null
+        : await UdpTransport.bind({ address: self.addrs[0] ?? "0.0.0.0", port: config.totem.port });
+      const membership: MembershipPort & { stop(): void } =
+        etcd?.members ??
+        new Membership({
+          self: { id: self.id, name: self.name },
+          peers: peersOf(config, self.name),
+          key,
+          clusterName: config.name,
+          tokenMs: config.totem.tokenMs,
+          heartbeatIntervalMs: config.totem.heartbeatIntervalMs,
+          transport: transport as UdpTransport,
+          clock,
+        });
       let node: ClusterNode | null = null;
       const executor = new LocalExecutor({
         resolveAgent: (resource) => this.options.agents.agentFor(resource, node?.currentConfig ?? config),
@@ -195,6 +202,22 @@ export class Daemon {
             }),
         },
       });
+      const witness = new WitnessClient(
+        {
+          clock,
+          logger: logger.child({ component: "witness" }),
+          events: this.events,
+          clusterKey: key,
+          selfId: self.id,
+          bindAddress: self.addrs[0] ?? "0.0.0.0",
+          incarnation: newIncarnation(clock.now()),
+        },
+        config,
+      );
+      await witness.configure(config);
+      this.witness = witness;
+      node = new ClusterNode({
+        quorumDevice: witness,
         selfName: self.name,
         config,
         membership,
@@ -206,7 +229,10 @@ export class Daemon {
         ...(zone !== undefined ? { zone } : {}),
         ...(instanceId !== undefined ? { instanceId } : {}),
         ...(fencing ? { fencing } : {}),
+        ...(etcd ? { coordination: etcd.coordination } : {}),
       });
+      // Only now: the node listens to the session before its first read of etcd arrives.
+      etcd?.session.start();
       witness.on("change", () => node?.refresh());
       node.on("config", (next: ClusterConfig) => void witness.configure(next));
       const addressEvents = await this.watchAddresses(executor);
@@ -218,7 +244,7 @@ export class Daemon {
           });
         }
       });
-      this.cluster = { node, membership, executor, transport, addressEvents, selfName: self.name };
+      this.cluster = { node, membership, executor, transport, etcd, addressEvents, selfName: self.name };
       writeFileSync(this.startedMarker, `${new Date().toISOString()}\n`, { mode: 0o600 });
       logger.info({ node: self.name, cluster: config.name }, "cluster services started");
     });
@@ -238,7 +264,9 @@ export class Daemon {
       await this.witness?.stop();
       this.witness = null;
       await running.executor.close();
-      await running.transport.close();
+      await running.transport?.close();
+      // A clean stop revokes the lease (peers see the node go at once); a restart lets it run out.
+      await running.etcd?.session.close({ revoke: !options.leaveResources });
       await running.addressEvents?.stop();
       this.fencing?.close();
       this.fencing = null;

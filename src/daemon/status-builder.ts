@@ -59,6 +59,8 @@ export function buildStatus(input: {
     membership: input.membershipStats,
     config,
     ...fenceStatusOf(config, view),
+    frozen: view?.coordination?.frozen != null,
+    coordination: view?.coordination ?? null,
     quorum: input.quorum ?? null,
   };
 }
