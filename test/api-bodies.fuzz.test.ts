@@ -64,7 +64,7 @@ const OUTBOUND = new Set(["/v1/cluster/auth", "/v1/cluster/setup", "/remote/setu
  * Fence devices run commands (fence_exec) and power nodes off: a random but valid device followed by a
  * valid fence request must never happen on a test host, so these routes also get only refused bodies.
  */
-const onlyRefused = (path: string) => OUTBOUND.has(path) || /stonith|fence/.test(path);
+const onlyRefused = (path: string) => OUTBOUND.has(path) || /stonith|fence|quorum\/device|alert/.test(path);
 
 interface Answer {
   status: number;
@@ -113,12 +113,18 @@ function assertClean(answer: Answer, what: string): { code?: string } {
   return { code: String(error?.code) };
 }
 
-/** Strings that never name another host: no dots or colons, so nothing can be resolved or dialled. */
+/**
+ * Bodies that can neither name another host nor a program: no dots or colons in any string, and no
+ * host, url, address, command or path field (a single-label host name is still a DNS query, and an
+ * agent, alert or check runs what its path or command names).
+ */
 function staysLocal(value: unknown): boolean {
   if (typeof value === "string") return value === "127.0.0.1" || !/[.:]/.test(value);
   if (Array.isArray(value)) return value.every(staysLocal);
   if (value !== null && typeof value === "object")
-    return Object.entries(value).every(([k, v]) => staysLocal(k) && staysLocal(v));
+    return Object.entries(value).every(
+      ([k, v]) => !/host|url|addr|ip|command|path|exec|cmd/i.test(k) && staysLocal(k) && staysLocal(v),
+    );
   return true;
 }
 
