@@ -33,6 +33,11 @@ async function udpAnswers(bed: Bed, ns: string, host: string, port: number): Pro
   return out.code === 0;
 }
 
+async function neighbourMacAfterContact(bed: Bed, ns: string): Promise<string | undefined> {
+  await udpAnswers(bed, ns, "10.0.0.1", PORT);
+  return neighbourMac(bed, ns, "10.0.0.1");
+}
+
 async function neighbourMac(bed: Bed, ns: string, ip: string): Promise<string | undefined> {
   const out = await bed.execIn(ns, "ip", ["-j", "neigh", "show", ip]);
   const entries = JSON.parse(out.stdout || "[]") as { lladdr?: string }[];
@@ -163,8 +168,17 @@ void test(
     await startResponderIn(bed, bed.routerNs, "rt", PORT).ready;
     const ns = (node: string): string => bed.nodeNs(node);
     assert.equal(await udpAnswers(bed, ns("node1"), "10.0.0.12", PORT), true);
+    // Every node has the router in its ARP cache, as running daemons do: the partition must not change
+    // the router's MAC under them.
+    const routerMac = await neighbourMacAfterContact(bed, ns("node1"));
+    for (const node of bed.nodes) assert.equal(await udpAnswers(bed, ns(node), "10.0.0.1", PORT), true);
 
     await bed.partition(["node1"], ["node2", "node3"]);
+    assert.equal(
+      (await bed.execIn(bed.routerNs, "cat", ["/sys/class/net/br0/address"])).stdout.trim(),
+      routerMac,
+      "the router's MAC changed with the partition",
+    );
     const reach = async (from: string, to: string): Promise<boolean> => udpAnswers(bed, ns(from), to, PORT);
     const [n1n2, n1n3, n3n1, n2n3, n3n2] = await Promise.all([
       reach("node1", "10.0.0.12"),

@@ -101,6 +101,10 @@ async function build(registry: NamespaceRegistry, opts: BedOptions): Promise<Bed
   await sysctl(rt, "net.ipv4.conf.all.rp_filter", "0");
   await sysctl(rt, "net.ipv4.conf.default.rp_filter", "0");
   await registry.addBridge(rt, "br0");
+  // A bridge without a fixed address takes the lowest MAC of its ports: when a partition swaps the node
+  // ports for uplinks, the router's MAC would change under the nodes' ARP caches and one side would lose
+  // the router (metadata and cloud API) until its neighbour entry expired.
+  await ip(rt, "link", "set", "br0", "address", "02:00:0a:00:00:01");
   await ip(rt, "addr", "add", "169.254.169.254/32", "dev", "lo");
   if (routed) {
     // No connected /24 on the router: it must not find VIPs by ARP, only by routes, as the VCN does.
