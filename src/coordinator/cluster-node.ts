@@ -507,6 +507,8 @@ export class ClusterNode extends EventEmitter {
   }
 
   private recordQuorumChange(): void {
+    // With etcd the quorum is etcd's: its freeze and thaw are recorded by the coordination, not as votes.
+    if (this.deps.coordination) return;
     const quorate = this.quorate();
     if (quorate === this.lastQuorate) return;
     const first = this.lastQuorate === null;

@@ -9,6 +9,7 @@ import { EmulatedCloud, OCI_BED_ENV } from "../testbed/cloud-bed.ts";
 import { faketimeEnv, libfaketimePath, setClockOffset } from "../testbed/faketime.ts";
 import { FloatipCluster } from "../testbed/floatip-cluster.ts";
 import { FloatipWitness } from "../testbed/floatip-witness.ts";
+import { impairmentTool, type ImpairmentTool } from "../testbed/netem.ts";
 import { startProbe, startResponders, type RunningProbe, type RunningResponders } from "../testbed/probe.ts";
 import type { NodeView, Sample } from "./sample.ts";
 
@@ -41,6 +42,8 @@ export class ChaosBed {
     readonly clockFiles: Record<string, string> | null,
     /** Authorised on the nodes but not a quorum device until a scenario adds it. */
     readonly witness: FloatipWitness,
+    /** How PacketLoss impairs links here (null: neither netem nor nftables). */
+    readonly impairment: ImpairmentTool | null,
   ) {}
 
   static async start(log: (line: string) => void): Promise<ChaosBed> {
@@ -86,7 +89,19 @@ export class ChaosBed {
       log(`bed ${bed.prefix}: ${VIP} on ${cloud.holderOf(VIP)}; daemon logs in ${cluster.dir}`);
       const probeStartedAt = Date.now();
       const probe = await startProbe(bed, VIP, PROBE_PORT);
-      return new ChaosBed(bed, cloud, cluster, probe, probeStartedAt, responders, dir, clockFiles, witness);
+      const impairment = await impairmentTool(bed, NODES[0]);
+      return new ChaosBed(
+        bed,
+        cloud,
+        cluster,
+        probe,
+        probeStartedAt,
+        responders,
+        dir,
+        clockFiles,
+        witness,
+        impairment,
+      );
     } catch (error) {
       await parts.responders?.stop().catch(() => undefined);
       await parts.witness?.destroy().catch(() => undefined);

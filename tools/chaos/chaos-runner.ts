@@ -33,6 +33,12 @@ export async function runChaos(options: RunOptions): Promise<ChaosReport> {
   const chaos = await ChaosBed.start(log);
   const checker = new InvariantChecker(BOUNDS, [VIP]);
   const skipped: Record<string, string> = {};
+  const notes: string[] = [];
+  if (chaos.impairment === "nftables") {
+    notes.push(
+      "PacketLoss: this kernel has no netem, links get 5 % random loss by nftables without delay or jitter",
+    );
+  }
   const selected = SCENARIOS.filter(
     (s) => options.scenarios === null || options.scenarios.includes(s.name),
   ).filter((s) => {
@@ -167,6 +173,7 @@ export async function runChaos(options: RunOptions): Promise<ChaosReport> {
     scenarios: checker.table(),
     violations: checker.violations,
     skipped,
+    notes,
     ok: checker.violations.length === 0 && !aborted,
   };
 }

@@ -20,6 +20,7 @@ void test("the table states the bounds, has a row per scenario and a total, list
       },
     ],
     skipped: { ClockJump: "libfaketime is not installed" },
+    notes: ["PacketLoss: no netem"],
     ok: false,
   });
   const lines = text.split("\n");
@@ -31,6 +32,7 @@ void test("the table states the bounds, has a row per scenario and a total, list
   assert.match(text, /^NodeLoss\s+2\s+1\s+0\s+0\s+1234 ms$/m);
   assert.match(text, /^total\s+3\s+2\s+1\s+1\s+1234 ms$/m);
   assert.match(text, /skipped ClockJump: libfaketime/);
+  assert.match(text, /note: PacketLoss: no netem/);
   assert.match(text, /VIOLATION \[PacketLoss\] .*\(false failover\) 10.0.0.200 moved/);
   assert.match(lines.at(-1) ?? "", /FAIL \(seed 9 reproduces/);
 });

@@ -8,6 +8,8 @@ export interface ChaosReport {
   violations: Violation[];
   /** Scenarios this host could not run, with why (e.g. no libfaketime). */
   skipped: Record<string, string>;
+  /** How this host ran some scenario differently (e.g. loss without jitter where the kernel lacks netem). */
+  notes: string[];
   ok: boolean;
 }
 
@@ -48,6 +50,7 @@ export function formatReport(report: ChaosReport): string {
     cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  ");
   const out = [heading, line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)];
   for (const [name, why] of Object.entries(report.skipped)) out.push(`skipped ${name}: ${why}`);
+  for (const note of report.notes) out.push(`note: ${note}`);
   for (const v of report.violations) {
     out.push(
       `VIOLATION [${v.scenario}] ${new Date(v.at).toISOString()} ${v.falseFailover ? "(false failover) " : ""}${v.what}`,

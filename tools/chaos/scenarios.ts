@@ -441,6 +441,8 @@ const reattach: Scenario = {
 
 const packetLoss: Scenario = {
   name: "PacketLoss",
+  unavailable: (chaos) =>
+    chaos.impairment === null ? "neither tc netem nor nftables works on this host" : null,
   plan: (rng) => {
     const shortMs = rng.int(15_000, 30_000);
     const longMs = rng.int(60_000, 120_000);
@@ -449,9 +451,15 @@ const packetLoss: Scenario = {
       rules: noMove,
       async run({ chaos, log, long }) {
         const ms = long ? longMs : shortMs;
-        log(`netem 5% loss, 50 ms delay +/- 50 ms on every node for ${ms} ms`);
+        const tool = chaos.impairment ?? "netem";
+        log(
+          tool === "netem"
+            ? `netem 5% loss, 50 ms delay +/- 50 ms on every node for ${ms} ms`
+            : `nftables 5% random loss on every node for ${ms} ms (this kernel has no netem: no delay or jitter)`,
+        );
         try {
-          for (const n of NODES) await addNetem(chaos.bed, n, { lossPercent: 5, delayMs: 50, jitterMs: 50 });
+          for (const n of NODES)
+            await addNetem(chaos.bed, n, { lossPercent: 5, delayMs: 50, jitterMs: 50 }, tool);
           await sleep(ms);
         } finally {
           for (const n of NODES) await clearNetem(chaos.bed, n);

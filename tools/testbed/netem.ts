@@ -1,30 +1,67 @@
 import type { Bed } from "./bed.ts";
 
-/** tc netem on a node's interface (its egress, so every packet the node sends): loss, delay, jitter. */
+/**
+ * Impaired links for a node (its egress, so every packet the node sends): tc netem for loss, delay and
+ * jitter; on a kernel built without netem (some VM kernels), an nftables rule dropping the same share of
+ * packets at random, without delay or jitter.
+ */
 export interface NetemSpec {
   lossPercent: number;
   delayMs: number;
   jitterMs: number;
 }
 
+export type ImpairmentTool = "netem" | "nftables";
+
 export function netemArgs(spec: NetemSpec): string[] {
   return ["delay", `${spec.delayMs}ms`, `${spec.jitterMs}ms`, "loss", `${spec.lossPercent}%`];
 }
 
-export async function addNetem(bed: Bed, node: string, spec: NetemSpec): Promise<void> {
-  const out = await bed.execIn(bed.nodeNs(node), "tc", [
+const NFT_TABLE = "floatip_impair";
+
+export function nftLossRules(lossPercent: number): string {
+  const share = Math.round(lossPercent);
+  return `table inet ${NFT_TABLE} {\n  chain out { type filter hook output priority 0; policy accept; numgen random mod 100 < ${share} drop; }\n}\n`;
+}
+
+/** Which tool this host can impair links with, probed in `node`'s namespace (null: neither). */
+export async function impairmentTool(bed: Bed, node: string): Promise<ImpairmentTool | null> {
+  const ns = bed.nodeNs(node);
+  const netem = await bed.execIn(ns, "tc", [
     "qdisc",
     "replace",
     "dev",
-    "eth0",
+    "lo",
     "root",
     "netem",
-    ...netemArgs(spec),
+    "delay",
+    "0ms",
   ]);
-  if (out.code !== 0) throw new Error(`FLOATIP_E_TESTBED: tc netem on ${node} failed: ${out.stderr.trim()}`);
+  if (netem.code === 0) {
+    await bed.execIn(ns, "tc", ["qdisc", "del", "dev", "lo", "root"]);
+    return "netem";
+  }
+  const nft = await bed.execIn(ns, "nft", ["list", "tables"]).catch(() => ({ code: 127 }));
+  return nft.code === 0 ? "nftables" : null;
 }
 
-/** Removes netem from the node's interface; fine when there is none. */
+export async function addNetem(
+  bed: Bed,
+  node: string,
+  spec: NetemSpec,
+  tool: ImpairmentTool = "netem",
+): Promise<void> {
+  const ns = bed.nodeNs(node);
+  const out =
+    tool === "netem"
+      ? await bed.execIn(ns, "tc", ["qdisc", "replace", "dev", "eth0", "root", "netem", ...netemArgs(spec)])
+      : await bed.execIn(ns, "sh", ["-c", `printf '%s' '${nftLossRules(spec.lossPercent)}' | nft -f -`]);
+  if (out.code !== 0) throw new Error(`FLOATIP_E_TESTBED: ${tool} on ${node} failed: ${out.stderr.trim()}`);
+}
+
+/** Removes any impairment from the node; fine when there is none. */
 export async function clearNetem(bed: Bed, node: string): Promise<void> {
-  await bed.execIn(bed.nodeNs(node), "tc", ["qdisc", "del", "dev", "eth0", "root"]);
+  const ns = bed.nodeNs(node);
+  await bed.execIn(ns, "tc", ["qdisc", "del", "dev", "eth0", "root"]);
+  await bed.execIn(ns, "nft", ["delete", "table", "inet", NFT_TABLE]).catch(() => undefined);
 }
