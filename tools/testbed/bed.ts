@@ -136,12 +136,14 @@ async function build(registry: NamespaceRegistry, opts: BedOptions): Promise<Bed
 
   let partitionGroups = 0;
   const heal = async (): Promise<void> => {
-    for (const node of opts.nodes) await ip(rt, "link", "set", portOf(node), "master", "br0");
+    // Uplinks go first: br0 forgets the MACs it learned behind them, so no frame is sent into a group
+    // bridge that no longer has its nodes.
     for (let k = 0; k < partitionGroups; k++) {
       await ip(rt, "link", "del", `pu${k}`);
       await ip(rt, "link", "del", `pb${k}`);
     }
     partitionGroups = 0;
+    for (const node of opts.nodes) await ip(rt, "link", "set", portOf(node), "master", "br0");
   };
 
   let destroyed = false;
