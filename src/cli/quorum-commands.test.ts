@@ -120,7 +120,7 @@ void test("quorum config and device status", () => {
   });
   assert.match(
     withDevice,
-    /wait_for_all: 0\nDevice:\n  Model: net\n    algorithm: ffsplit\n    host: witness/,
+    /wait_for_all: 0\nDevice:\n {2}Model: net\n {4}algorithm: ffsplit\n {4}host: witness/,
   );
   const status = formatDeviceStatus(device, true);
   assert.match(status, /^Vote:\s+ACK \(ACK\)$/m);
