@@ -227,7 +227,7 @@ export const knownAlertMetaSchemas = {
   events: z
     .string()
     .regex(
-      /^(?:all|(?:membership|decision|action|resource|cloud-call|failover|config|fencing)(?:,(?:membership|decision|action|resource|cloud-call|failover|config|fencing))*)$/,
+      /^(?:all|(?:membership|decision|action|resource|cloud-call|failover|config|fencing|quorum)(?:,(?:membership|decision|action|resource|cloud-call|failover|config|fencing|quorum))*)$/,
       "must be 'all' or a comma-separated list of event types",
     ),
 } as const;

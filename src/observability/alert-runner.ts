@@ -324,6 +324,7 @@ export const DEFAULT_WEBHOOK_EVENTS: readonly ClusterEventType[] = [
   "failover",
   "config",
   "fencing",
+  "quorum",
 ];
 
 export interface AlertRunnerOptions {

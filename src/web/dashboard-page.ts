@@ -92,6 +92,8 @@ tr:last-child td { border-bottom: none; }
 .t-cloud-call { background: #e2f5f3; color: #0d7468; }
 .t-failover { background: #1d2b40; color: #fff; }
 .t-config { background: #eef0f3; color: #4b5566; }
+.t-fencing { background: #3d1111; color: #fff; }
+.t-quorum { background: #fdf3d8; color: #7a5a00; }
 .banner { margin: 12px 24px 0; padding: 8px 12px; border-radius: 8px; background: var(--bad-bg); color: var(--bad); border: 1px solid #f0b8b0; }
 #login { max-width: 380px; margin: 10vh auto; }
 #login form { display: flex; flex-direction: column; gap: 10px; }
@@ -168,7 +170,7 @@ export const DASHBOARD_JS = String.raw`
   var POLL_MS = 1000;
   var CALL_TIMEOUT_MS = 5000;
   var MAX_EVENTS = 500;
-  var TYPES = ["membership", "decision", "action", "resource", "cloud-call", "failover", "config"];
+  var TYPES = ["membership", "decision", "action", "resource", "cloud-call", "failover", "config", "fencing", "quorum"];
   var VIP_TYPE = "ocf:heartbeat:IPaddr2";
   // The SDK's operation names (updatePrivateIp); compared without case.
   var MOVE_OPS = { updateprivateip: true, createprivateip: true };
