@@ -34,7 +34,10 @@ export async function runChaos(options: RunOptions): Promise<ChaosReport> {
   const checker = new InvariantChecker(BOUNDS, [VIP]);
   const skipped: Record<string, string> = {};
   const notes: string[] = [];
-  if (chaos.impairment === "nftables") {
+  if (
+    chaos.impairment === "nftables" &&
+    (options.scenarios === null || options.scenarios.includes("PacketLoss"))
+  ) {
     notes.push(
       "PacketLoss: this kernel has no netem, links get 5 % random loss by nftables without delay or jitter",
     );
