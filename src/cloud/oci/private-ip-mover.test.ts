@@ -161,6 +161,22 @@ void test("a displaced node takes the VIP at once after the holder releases it",
   assert.equal(api.byAddress(VIP)!.vnicId, a.vnics[0]!.vnicId);
 });
 
+void test("a displaced node given the holder's hint from before its release reads the cloud and takes the VIP (standby)", async () => {
+  const { api, a, moverA, moverB } = world();
+  await moverA.claim(VIP);
+  await moverB.claim(VIP);
+  assert.equal((await moverA.claim(VIP)).outcome, "held-elsewhere");
+  const hint = moverB.claimHint(VIP);
+  assert.ok(hint, "the holder offers a hint while it holds the VIP");
+  // The holder is put in standby: it releases the lease; the gossiped hint still shows the running lease.
+  assert.deepEqual(await moverB.release(VIP), { outcome: "released" });
+  api.calls.length = 0;
+  const result = await moverA.claim(VIP, { hint });
+  assert.equal(result.outcome, "moved");
+  assert.ok(api.calls.includes("GetPrivateIp") || api.calls.includes("ListPrivateIps"), "read the cloud");
+  assert.equal(api.byAddress(VIP)!.vnicId, a.vnics[0]!.vnicId);
+});
+
 void test("an admin force move ignores the displacement rule", async () => {
   const { api, a, moverA, moverB } = world();
   await moverA.claim(VIP);

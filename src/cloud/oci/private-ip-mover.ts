@@ -143,6 +143,8 @@ export class PrivateIpMover {
 
       const displaced = await this.#observe(vip, pip, target);
       if (mode === "normal" && displaced && tags.leaseUntil > this.#now()) {
+        // A hint may predate the holder's release (a standby, a clean stop): refuse only on a fresh read.
+        if (fromHint) continue;
         this.#logger.info(
           { vip, holder: tags.holder, epoch: tags.epoch, leaseUntil: tags.leaseUntil },
           "VIP held elsewhere",
