@@ -40,6 +40,8 @@ const adminMove: ScenarioRules = { mayMove: true };
 const noMove: ScenarioRules = { mayMove: false };
 /** A failure that a cut-off or killed node cannot see: one move, overlap counted once the fault ends. */
 const lossOfNode: ScenarioRules = { mayMove: true, maxMoves: 1, overlapWhileFaulted: true };
+/** The node that does not hold the VIP fails and comes back: nothing explains a move of the VIP. */
+const peerLoss: ScenarioRules = { mayMove: false, overlapWhileFaulted: true };
 
 function holder(chaos: ChaosBed): string {
   return chaos.cloud.holderOf(VIP) ?? NODES[0];
@@ -233,7 +235,7 @@ const componentFail: Scenario = {
     const mark = `${rng.int(0, 1_000_000)}-${++markCounter}`;
     return {
       row: "ComponentFail",
-      rules: lossOfNode,
+      rules: holderFirst ? lossOfNode : peerLoss,
       async run(ctx) {
         const { chaos } = ctx;
         const n = holderFirst ? holder(chaos) : peerOf(holder(chaos));
@@ -292,7 +294,7 @@ const nodeLoss: Scenario = {
     const downMs = rng.int(3000, 10_000);
     return {
       row: "NodeLoss",
-      rules: lossOfNode,
+      rules: holderFirst ? lossOfNode : peerLoss,
       async run(ctx) {
         const n = holderFirst ? holder(ctx.chaos) : peerOf(holder(ctx.chaos));
         ctx.log(`link of ${n} down (until the VIP moved, if it held it) and ${downMs} ms more`);
