@@ -3,6 +3,7 @@ import type { Clock } from "../clock/clock.ts";
 import { configHash } from "../config/hash.ts";
 import type { ClusterConfig } from "../config/schema.ts";
 import type { Membership, MembershipEvents } from "../membership/membership.ts";
+import { MAX_PAYLOAD_BYTES } from "../membership/packet.ts";
 import type { Logger } from "../observability/logger.ts";
 import { decide } from "../policy/decide.ts";
 import type { NodeStatus, PolicyDecision } from "../policy/types.ts";
@@ -70,10 +71,10 @@ export interface ClusterView {
   dcActions: NodeReport["dc"] | null;
   /** Availability domain (zone) per node, as last reported. */
   zones: Record<string, string>;
-  /** Present when an external backend (etcd) coordinates this cluster. */
-  coordination?: CoordinationStatus;
   /** Unclean, pending and fenced nodes as this node knows them; absent without fencing. */
   fencing?: FencingView;
+  /** Present when an external backend (etcd) coordinates this cluster. */
+  coordination?: CoordinationStatus;
 }
 
 /**
@@ -97,6 +98,10 @@ export class ClusterNode extends EventEmitter {
   private decision: PolicyDecision | null = null;
   private lastDcSection: NodeReport["dc"] | null = null;
   private publishScheduled = false;
+  private readonly lastDecoded = new Map<
+    number,
+    { bytes: Uint8Array; result: ReturnType<typeof decodeReport> }
+  >();
   private lastQuorate: boolean | null = null;
 
   constructor(private readonly deps: ClusterNodeDeps) {
@@ -184,9 +189,18 @@ export class ClusterNode extends EventEmitter {
       zones: Object.fromEntries(
         this.deps.zone !== undefined ? [...this.zones, [this.deps.selfName, this.deps.zone]] : this.zones,
       ),
-      ...(this.deps.coordination ? { coordination: this.deps.coordination.status() } : {}),
       ...(this.deps.fencing ? { fencing: this.deps.fencing.view() } : {}),
+      ...(this.deps.coordination ? { coordination: this.deps.coordination.status() } : {}),
     };
+  }
+
+  /** Heartbeats repeat the same report 10 times a second: decode (JSON + schema) only what changed. */
+  private decodeCached(nodeId: number, payload: Uint8Array): ReturnType<typeof decodeReport> {
+    const last = this.lastDecoded.get(nodeId);
+    if (last && Buffer.from(last.bytes).equals(payload)) return last.result;
+    const result = decodeReport(payload);
+    this.lastDecoded.set(nodeId, { bytes: Uint8Array.from(payload), result });
+    return result;
   }
 
   private guard(what: string, work: () => void): void {
@@ -268,7 +282,7 @@ export class ClusterNode extends EventEmitter {
   private onPayload(nodeId: number, incarnation: bigint, payload: Uint8Array): void {
     const name = this.nameOf(nodeId);
     if (name === undefined) return;
-    const decoded = decodeReport(payload);
+    const decoded = this.decodeCached(nodeId, payload);
     if (!decoded.ok) {
       this.deps.logger.warn({ node: name, error: decoded.error }, "ignoring a malformed report");
       return;
@@ -362,7 +376,8 @@ export class ClusterNode extends EventEmitter {
       quorate: this.quorate(),
       online,
       actions: decision.actions,
-      notes: decision.notes,
+      // Peers accept at most 100 notes (one per resource that cannot run, say): the rest stay in the log.
+      notes: decision.notes.slice(0, 100).map((note) => note.slice(0, 300)),
       ...(this.deps.fencing?.view().fenced.length ? { fenced: this.deps.fencing.view().fenced } : {}),
     };
     this.deps.coordination?.publishPlacement(
@@ -393,9 +408,55 @@ export class ClusterNode extends EventEmitter {
     // Coalesce bursts of changes into one immediate heartbeat.
     queueMicrotask(() => {
       this.publishScheduled = false;
-      this.deps.membership.setPayload(encodeReport(this.ownReport(true)));
-      this.deps.membership.sendNow();
+      this.guard("publish", () => {
+        this.deps.membership.setPayload(this.fittingPayload());
+        this.deps.membership.sendNow();
+      });
     });
+  }
+
+  /**
+   * The report as it fits one heartbeat. Reports are deflated when large; if one still does not fit,
+   * the whole configuration is left out first (a lagging peer then waits for the next change), then the
+   * per-resource extras, so the node keeps gossiping its states instead of going silent.
+   */
+  private fittingPayload(): Uint8Array {
+    const full = this.ownReport(true);
+    const attempts: NodeReport[] = [full];
+    if (full.config) attempts.push({ ...full, config: undefined });
+    attempts.push({
+      ...full,
+      config: undefined,
+      resources: Object.fromEntries(
+        Object.entries(full.resources).map(([id, r]) => [
+          id,
+          {
+            state: r.state,
+            failCount: r.failCount,
+            ...(r.generation === undefined ? {} : { generation: r.generation }),
+          },
+        ]),
+      ),
+    });
+    for (const [index, report] of attempts.entries()) {
+      const bytes = encodeReport(report);
+      if (bytes.length <= MAX_PAYLOAD_BYTES) {
+        if (index > 0) {
+          this.deps.logger.error(
+            {
+              bytes: encodeReport(full).length,
+              limit: MAX_PAYLOAD_BYTES,
+              dropped: index === 1 ? "config" : "config and details",
+            },
+            "node report too large for a heartbeat even deflated; sent without parts",
+          );
+        }
+        return bytes;
+      }
+    }
+    throw new Error(
+      `FLOATIP_E_HEARTBEAT_PAYLOAD_TOO_LARGE: even the smallest report of this node is over ${MAX_PAYLOAD_BYTES} bytes deflated`,
+    );
   }
 
   private ownReport(forWire: boolean): NodeReport {

@@ -1,3 +1,4 @@
+import { deflateRawSync, inflateRawSync } from "node:zlib";
 import { z } from "zod";
 import { clusterConfigSchema, idSchema, nodeNameSchema } from "../config/schema.ts";
 
@@ -59,17 +60,35 @@ export const nodeReportSchema = z.object({
 export type NodeReport = z.infer<typeof nodeReportSchema>;
 export type ResourceReport = z.infer<typeof resourceReportSchema>;
 
+/** JSON never starts with a NUL byte: a payload that does is deflated JSON. */
+const DEFLATED = 0;
+/** Small reports go as plain JSON; bigger ones (hundreds of resources, the whole config) compress ~10x. */
+const COMPRESS_ABOVE_BYTES = 4_096;
+/** What a deflated report may expand to: far above any real report, far below a decompression bomb. */
+const MAX_INFLATED_BYTES = 8 * 1024 * 1024;
+
 export function encodeReport(report: NodeReport): Uint8Array {
-  return Buffer.from(JSON.stringify(report), "utf8");
+  const json = Buffer.from(JSON.stringify(report), "utf8");
+  if (json.length <= COMPRESS_ABOVE_BYTES) return json;
+  return Buffer.concat([Buffer.of(DEFLATED), deflateRawSync(json)]);
 }
 
 /** Peers are authenticated, but a bug or version skew must still not crash the daemon. */
 export function decodeReport(
   bytes: Uint8Array,
 ): { ok: true; report: NodeReport } | { ok: false; error: string } {
+  let text: string;
+  try {
+    text =
+      bytes[0] === DEFLATED
+        ? inflateRawSync(bytes.subarray(1), { maxOutputLength: MAX_INFLATED_BYTES }).toString("utf8")
+        : Buffer.from(bytes).toString("utf8");
+  } catch {
+    return { ok: false, error: "payload does not inflate (damaged, or larger than 8 MiB)" };
+  }
   let json: unknown;
   try {
-    json = JSON.parse(Buffer.from(bytes).toString("utf8"));
+    json = JSON.parse(text);
   } catch {
     return { ok: false, error: "payload is not JSON" };
   }
