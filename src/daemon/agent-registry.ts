@@ -32,6 +32,8 @@ export interface AgentFactory {
   prepare?(config: ClusterConfig): Promise<void>;
   /** Every configured node is a member: state kept from a partition can be dropped. */
   clusterWhole?(): Promise<void>;
+  /** Some configured node is not a member: partition-time state counts again. */
+  clusterPartial?(): void;
   /** This node's availability domain, when a cloud layer knows it. */
   zone?(config: ClusterConfig): Promise<string | undefined>;
 }
@@ -74,6 +76,7 @@ export class LocalAgentFactory implements AgentFactory {
       agentFor(): ResourceAgent;
       warmUp(timeoutMs: number): Promise<void>;
       clusterWhole(): Promise<void>;
+      clusterPartial(): void;
       zone(): Promise<string | undefined>;
     },
     private readonly ocfRscTmpDir?: string,
@@ -85,6 +88,10 @@ export class LocalAgentFactory implements AgentFactory {
 
   async clusterWhole(): Promise<void> {
     await this.cloud?.clusterWhole();
+  }
+
+  clusterPartial(): void {
+    this.cloud?.clusterPartial();
   }
 
   async prepare(config: ClusterConfig): Promise<void> {

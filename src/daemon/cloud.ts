@@ -95,6 +95,11 @@ export class OciAgentProvider {
     await this.runtime?.mover.forgetDisplacements();
   }
 
+  /** See PrivateIpMover.clusterPartial. */
+  clusterPartial(): void {
+    this.runtime?.mover.clusterPartial();
+  }
+
   /**
    * This node's Core API client (built and warmed up with the VIP agent), shared with fencing: a second
    * client would federate again, and its synchronous key generation would stall heartbeats mid-failover.

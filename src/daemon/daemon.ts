@@ -242,6 +242,8 @@ export class Daemon {
           this.options.agents.clusterWhole?.().catch((error: unknown) => {
             logger.warn({ err: error }, "could not forget partition-time displacements");
           });
+        } else {
+          this.options.agents.clusterPartial?.();
         }
       });
       this.cluster = { node, membership, executor, transport, etcd, addressEvents, selfName: self.name };

@@ -73,6 +73,13 @@ export class DisplacementMemory {
     }
   }
 
+  /** Neither held nor displaced: what a node is after the coordinator of a whole cluster moved the VIP. */
+  async clear(vip: string): Promise<void> {
+    const record = await this.get(vip);
+    if (record.heldEpoch === undefined && record.displaced === undefined) return;
+    await this.#update(vip, {});
+  }
+
   async markDisplaced(vip: string, displaced: NonNullable<VipRecord["displaced"]>): Promise<void> {
     await this.#update(vip, { displaced });
   }

@@ -344,3 +344,24 @@ void test("garbage hints are ignored", async () => {
   }
   assert.notEqual(api.byAddress(VIP)!.vnicId, b.vnics[0]!.vnicId);
 });
+
+void test("a move seen while the cluster is whole is not a displacement: a later failover to this node is immediate", async () => {
+  const { api, a, moverA, moverB } = world();
+  await moverA.claim(VIP);
+  await moverA.forgetDisplacements(); // every node is a member
+  await moverB.claim(VIP); // the coordinator moved it (or a move from before the heal landed)
+  const seen = await moverA.inspect(VIP); // A's cloud check notices
+  assert.equal(seen.state === "held" && seen.displaced, false);
+  const taken = await moverA.claim(VIP); // B is lost for real
+  assert.equal(taken.outcome, "moved");
+  assert.equal(api.byAddress(VIP)!.vnicId, a.vnics[0]!.vnicId);
+});
+
+void test("after the cluster splits again a displacement counts as before", async () => {
+  const { moverA, moverB } = world();
+  await moverA.claim(VIP);
+  await moverA.forgetDisplacements();
+  moverA.clusterPartial();
+  await moverB.claim(VIP); // the other side of a partition took it
+  assert.equal((await moverA.claim(VIP)).outcome, "held-elsewhere");
+});

@@ -99,6 +99,8 @@ export class PrivateIpMover {
   readonly #logger: Logger;
   /** Private IP OCIDs by VIP: the OCID stays when the IP moves, so inspect needs one GET, not a list. */
   readonly #privateIpIds = new Map<string, string>();
+  /** Every configured node is a member, as the daemon last told (see forgetDisplacements). */
+  #whole = false;
   /** The last state of each VIP's private IP this node read or wrote, and whether it was on our VNIC. */
   readonly #known = new Map<string, { seen: Versioned<PrivateIpInfo>; ours: boolean }>();
 
@@ -495,8 +497,14 @@ export class PrivateIpMover {
    * Returns whether this node counts as displaced for `vip`.
    */
   async #observe(vip: string, pip: PrivateIpInfo, target: Target): Promise<boolean> {
-    const record = await this.#memory.get(vip);
     const tags = readHoldTags(pip.freeformTags);
+    if (this.#whole && tags.holder !== target.local.instanceId) {
+      // Every node is a member: whoever holds the VIP got it from the coordinator (or kept it from a
+      // partition that has healed). Remembering it would only delay a later, real failover to this node.
+      await this.#memory.clear(vip);
+      return false;
+    }
+    const record = await this.#memory.get(vip);
     if (
       record.heldEpoch !== undefined &&
       tags.epoch > record.heldEpoch &&
@@ -567,7 +575,13 @@ export class PrivateIpMover {
 
   /** The cluster is whole again: displacements seen during a partition no longer hold a claim back. */
   forgetDisplacements(): Promise<void> {
+    this.#whole = true;
     return this.#memory.forgetDisplacements();
+  }
+
+  /** Some configured node is not a member (lost, or behind a partition): displacements count again. */
+  clusterPartial(): void {
+    this.#whole = false;
   }
 
   #now(): number {
