@@ -365,3 +365,12 @@ void test("after the cluster splits again a displacement counts as before", asyn
   await moverB.claim(VIP); // the other side of a partition took it
   assert.equal((await moverA.claim(VIP)).outcome, "held-elsewhere");
 });
+
+void test("a claim still running from a partition when the cluster heals stands down instead of taking the VIP back", async () => {
+  const { api, b, moverA, moverB } = world();
+  await moverA.claim(VIP);
+  await moverB.claim(VIP); // the other side of the partition took it while A was cut off
+  await moverA.forgetDisplacements(); // the heal arrives while A's start (decided alone) is in flight
+  assert.equal((await moverA.claim(VIP)).outcome, "held-elsewhere");
+  assert.equal(api.byAddress(VIP)!.vnicId, b.vnics[0]!.vnicId);
+});

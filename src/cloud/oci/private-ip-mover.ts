@@ -217,7 +217,7 @@ export class PrivateIpMover {
       const pip = current.value;
       const tags = readHoldTags(pip.freeformTags);
       const ours = pip.vnicId === target.vnic.vnicId;
-      const displaced = ours ? false : await this.#observe(vip, pip, target);
+      const displaced = ours ? false : await this.#observe(vip, pip, target, { monitoring: true });
       return {
         state: "held",
         privateIpId: pip.id,
@@ -264,7 +264,7 @@ export class PrivateIpMover {
       const pip = current.value;
       const tags = readHoldTags(pip.freeformTags);
       if (pip.vnicId !== target.vnic.vnicId) {
-        const displaced = await this.#observe(vip, pip, target);
+        const displaced = await this.#observe(vip, pip, target, { monitoring: true });
         return { outcome: "not-holder", holderVnicId: pip.vnicId, epoch: tags.epoch, displaced };
       }
       const ownTags = tags.holder === target.local.instanceId;
@@ -496,11 +496,18 @@ export class PrivateIpMover {
    * Records a displacement when the VIP is elsewhere with a newer epoch than this node's own hold.
    * Returns whether this node counts as displaced for `vip`.
    */
-  async #observe(vip: string, pip: PrivateIpInfo, target: Target): Promise<boolean> {
+  async #observe(
+    vip: string,
+    pip: PrivateIpInfo,
+    target: Target,
+    options: { monitoring?: boolean } = {},
+  ): Promise<boolean> {
     const tags = readHoldTags(pip.freeformTags);
-    if (this.#whole && tags.holder !== target.local.instanceId) {
+    if (options.monitoring === true && this.#whole && tags.holder !== target.local.instanceId) {
       // Every node is a member: whoever holds the VIP got it from the coordinator (or kept it from a
       // partition that has healed). Remembering it would only delay a later, real failover to this node.
+      // Claims never take this path: a start decided during the partition may still be running after the
+      // heal, and must stand down rather than take the VIP back.
       await this.#memory.clear(vip);
       return false;
     }
