@@ -7,7 +7,6 @@ import {
   authRequestSchema,
   cleanupSchema,
   nodeSelectionSchema,
-  remoteAuthSchema,
   remoteSetupSchema,
   remoteStopSchema,
   resourceCreateSchema,
@@ -28,6 +27,8 @@ import { registerQuorumRoutes } from "./witness-routes.ts";
 import { registerMetricsRoutes } from "./metrics-routes.ts";
 import { registerDashboardRoutes } from "../web/dashboard-routes.ts";
 import type { Daemon } from "./daemon.ts";
+import { registerCredentialRoutes } from "./credential-routes.ts";
+import { requireConfig } from "./require-config.ts";
 
 const empty = z.object({});
 
@@ -44,16 +45,7 @@ export function registerAdminRoutes(daemon: Daemon): void {
     handle: async () => daemon.status(),
   });
 
-  api.add({
-    method: "POST",
-    path: "/v1/passwd",
-    scope: "local",
-    schema: z.object({ user: z.string().min(1).max(64), password: z.string().min(1).max(1024) }),
-    handle: async ({ user, password }) => {
-      daemon.auth.setPassword(user, password);
-      return { ok: true };
-    },
-  });
+  registerCredentialRoutes(api, daemon.auth);
 
   api.add({
     method: "POST",
@@ -265,19 +257,6 @@ export function registerAdminRoutes(daemon: Daemon): void {
 
   api.add({
     method: "POST",
-    path: "/remote/auth",
-    scope: "public",
-    schema: remoteAuthSchema,
-    handle: async ({ username, password }) => {
-      const result = daemon.auth.login(username, password);
-      if (!result.ok)
-        throw new ApiError("FLOATIP_E_AUTH_FAILED", `Unable to authenticate: ${result.reason}`, 401);
-      return { token: result.token };
-    },
-  });
-
-  api.add({
-    method: "POST",
     path: "/remote/setup",
     scope: "remote",
     schema: remoteSetupSchema.extend({
@@ -386,17 +365,6 @@ function endpointOf(
     token: host.token,
     ...(host.fingerprint ? { fingerprint: host.fingerprint } : {}),
   };
-}
-
-function requireConfig(daemon: Daemon): ClusterConfig {
-  const config = daemon.loadConfig();
-  if (!config) {
-    throw new ApiError(
-      "FLOATIP_E_NO_CLUSTER",
-      "this node is not in a cluster; run 'floatip cluster setup' first",
-    );
-  }
-  return config;
 }
 
 /** This node's name in `config`, or null when none of its addresses is configured there. */

@@ -24,6 +24,7 @@ import {
   type WitnessRejectReason,
 } from "../quorum/witness-packet.ts";
 import { AuthStore } from "./auth-store.ts";
+import { registerCredentialRoutes } from "./credential-routes.ts";
 
 export interface WitnessDaemonOptions {
   stateDir: string;
@@ -327,28 +328,7 @@ export class WitnessDaemon {
 
   private registerRoutes(): void {
     const api = this.api;
-    api.add({
-      method: "POST",
-      path: "/v1/passwd",
-      scope: "local",
-      schema: z.object({ user: z.string().min(1).max(64), password: z.string().min(1).max(1024) }),
-      handle: async ({ user, password }) => {
-        this.auth.setPassword(user, password);
-        return { ok: true };
-      },
-    });
-    api.add({
-      method: "POST",
-      path: "/remote/auth",
-      scope: "public",
-      schema: z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(1024) }),
-      handle: async ({ username, password }) => {
-        const result = this.auth.login(username, password);
-        if (!result.ok)
-          throw new ApiError("FLOATIP_E_AUTH_FAILED", `Unable to authenticate: ${result.reason}`, 401);
-        return { token: result.token };
-      },
-    });
+    registerCredentialRoutes(api, this.auth);
     api.add({
       method: "POST",
       path: "/remote/witness/enrol",

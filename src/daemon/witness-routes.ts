@@ -2,11 +2,11 @@ import { z } from "zod";
 import { callApi, type Endpoint } from "../api/client.ts";
 import { ApiError } from "../api/protocol.ts";
 import { readClusterKey } from "../config/cluster-key.ts";
-import type { ClusterConfig } from "../config/schema.ts";
 import { effectiveQuorumOptions } from "../quorum/votequorum.ts";
 import { witnessKeyOf } from "../quorum/witness-packet.ts";
 import type { Daemon } from "./daemon.ts";
 import { findSelf } from "./self-identity.ts";
+import { requireConfig } from "./require-config.ts";
 
 const empty = z.object({});
 
@@ -204,15 +204,4 @@ function witnessEndpoint(daemon: Daemon, host: string): Endpoint & { host: strin
     token: known.token,
     ...(known.fingerprint ? { fingerprint: known.fingerprint } : {}),
   };
-}
-
-function requireConfig(daemon: Daemon): ClusterConfig {
-  const config = daemon.loadConfig();
-  if (!config) {
-    throw new ApiError(
-      "FLOATIP_E_NO_CLUSTER",
-      "this node is not in a cluster; run 'floatip cluster setup' first",
-    );
-  }
-  return config;
 }
