@@ -200,6 +200,15 @@ function config(cluster: string, resources: string[]): ClusterConfig {
     nodes: peerList.map((p) => ({ name: p.name, id: p.id, addrs: ["127.0.0.1"] })),
     properties: { coordination: "etcd", "etcd-endpoints": etcd.clientUrl },
     resourceDefaults: { "resource-stickiness": "100" },
+    // Spread the resources over the nodes whichever starts first, so a node other than the DC holds some.
+    constraints: {
+      location: resources.map((id, i) => ({
+        id: `prefer-${id}`,
+        resource: id,
+        node: peerList[i % peerList.length]?.name ?? "n1",
+        score: 50,
+      })),
+    },
     resources: resources.map((id) => ({
       id,
       type: "ocf:heartbeat:Dummy",
