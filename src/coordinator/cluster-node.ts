@@ -240,6 +240,7 @@ export class ClusterNode extends EventEmitter {
           .map(([id]) => id);
         const lastHeard = this.deps.membership.stats().peers[id] ?? this.deps.clock.now();
         this.failovers.nodeLost(name, running, lastHeard, this.deps.clock.now());
+        this.deps.executor.peerLost(name);
         this.deps.fencing?.nodeLost(name, this.reports.get(name)?.report);
         this.reports.delete(name);
       }
@@ -247,6 +248,7 @@ export class ClusterNode extends EventEmitter {
     for (const id of view.joined) {
       const name = this.nameOf(id);
       if (name !== undefined) this.deps.fencing?.nodeJoined(name);
+      if (name !== undefined) this.deps.executor.peerJoined(name);
       if (name !== undefined && this.expectedBack.delete(name)) this.reports.delete(name);
     }
     this.alive = names;

@@ -186,3 +186,48 @@ void test("a holder's handover hint is reported while running, and a peer's hint
   await settle(clock);
   assert.equal(contexts[1]?.peerHint, undefined, "a peer's hint is used for one start only");
 });
+
+void test("a start begun while a peer was lost is abandoned when that peer joins again; it stays retryable", async () => {
+  const agent = new ScriptedAgent();
+  const { clock, executor } = setup(agent);
+  await settle(clock);
+  let seen: AbortSignal | undefined;
+  // A cloud move that hangs, as one whose link is down does.
+  agent.start = (ctx: AgentContext) => {
+    seen = ctx.signal;
+    return new Promise<AgentResult>(() => {});
+  };
+  executor.peerLost("node1");
+  await settle(clock, 1_000);
+  executor.apply([{ op: "start", resource: "Cluster_VIP" }]);
+  await settle(clock, 2_000);
+  executor.peerJoined("node1");
+  await settle(clock);
+  assert.equal(seen?.aborted, true, "the agent's signal is aborted, so its cloud call is cancelled");
+  const report = executor.report()["Cluster_VIP"];
+  assert.equal(report?.state, "stopped");
+  assert.match(report?.message ?? "", /start abandoned: node1, lost when this start began, is back/);
+  assert.ok((report?.failCount ?? 0) < INFINITY_FAILCOUNT, "not banned: the node may be asked again");
+});
+
+void test("a start begun before a peer was lost, or while another peer was lost, is not abandoned by a join", async () => {
+  const agent = new ScriptedAgent();
+  const { clock, executor } = setup(agent);
+  await settle(clock);
+  let seen: AbortSignal | undefined;
+  let finish: ((result: AgentResult) => void) | undefined;
+  agent.start = (ctx: AgentContext) => {
+    seen = ctx.signal;
+    return new Promise<AgentResult>((resolve) => (finish = resolve));
+  };
+  executor.apply([{ op: "start", resource: "Cluster_VIP" }]);
+  await settle(clock, 500);
+  executor.peerLost("node1");
+  executor.peerJoined("node1");
+  executor.peerJoined("node3"); // never lost here: nothing to abandon
+  await settle(clock);
+  assert.equal(seen?.aborted, false);
+  finish?.({ state: "running" });
+  await settle(clock);
+  assert.equal(executor.report()["Cluster_VIP"]?.state, "running");
+});

@@ -28,6 +28,15 @@ interface Entry {
   probed: boolean;
   monitorTimer: TimerHandle | null;
   recheckTimer: TimerHandle | null;
+  /** The start in flight, if any, and when it began (see peerJoined). */
+  start?: { controller: AbortController; beganMs: number };
+}
+
+/** Why a start was abandoned: a node lost when it began is a member again. */
+class PeerReturned extends Error {
+  constructor(readonly peer: string) {
+    super(`${peer}, lost when this start began, is back`);
+  }
 }
 
 export interface ActionRecord {
@@ -55,6 +64,8 @@ export class LocalExecutor {
   private readonly entries = new Map<string, Entry>();
   /** The last handover hint each resource's peer holder reported; kept after that peer is lost. */
   private readonly peerHints = new Map<string, string>();
+  /** When each peer was last lost, until it joins again. */
+  private readonly lostAt = new Map<string, number>();
   private closed = false;
 
   constructor(
@@ -130,6 +141,30 @@ export class LocalExecutor {
   /** A peer's report of a resource it runs: what this node's start may use if it takes over. */
   notePeerHint(resourceId: string, hint: string): void {
     this.peerHints.set(resourceId, hint);
+  }
+
+  peerLost(name: string): void {
+    this.lostAt.set(name, this.deps.clock.now());
+  }
+
+  /**
+   * A peer that was lost is a member again. Starts begun since it was lost were decided without it: it
+   * may still run the resource (it was cut off, not dead), and a cloud move still in flight would take
+   * the VIP from a healthy holder once the link is back. They are abandoned ("unknown", retried if the
+   * cluster, whole again, still wants them here).
+   */
+  peerJoined(name: string): void {
+    const since = this.lostAt.get(name);
+    this.lostAt.delete(name);
+    if (since === undefined) return;
+    for (const entry of this.entries.values()) {
+      if (entry.start === undefined || entry.start.beganMs < since) continue;
+      this.deps.logger.info(
+        { resource: entry.config.id, peer: name },
+        "abandoning a start decided while a peer was lost",
+      );
+      entry.start.controller.abort(new PeerReturned(name));
+    }
   }
 
   /** Executes the coordinator's actions addressed to this node; repeated requests are no-ops. */
@@ -331,6 +366,7 @@ export class LocalExecutor {
     const timeoutMs = opTimeout(entry.config, op);
     const controller = new AbortController();
     const timer = this.deps.clock.setTimeout(() => controller.abort(new Error(`${op} timed out`)), timeoutMs);
+    if (op === "start") entry.start = { controller, beganMs: this.deps.clock.now() };
     try {
       const peerHint = op === "start" ? this.peerHints.get(entry.config.id) : undefined;
       const ctx = {
@@ -344,16 +380,21 @@ export class LocalExecutor {
         controller.signal.addEventListener(
           "abort",
           () =>
-            resolve({
-              state: op === "monitor" ? "unknown" : "failed",
-              message: `${op} timed out after ${timeoutMs} ms`,
-            }),
+            resolve(
+              controller.signal.reason instanceof PeerReturned
+                ? { state: "unknown", message: `start abandoned: ${controller.signal.reason.message}` }
+                : {
+                    state: op === "monitor" ? "unknown" : "failed",
+                    message: `${op} timed out after ${timeoutMs} ms`,
+                  },
+            ),
           { once: true },
         ),
       );
       return await Promise.race([pending, aborted]);
     } finally {
       this.deps.clock.clearTimeout(timer);
+      if (op === "start") delete entry.start;
     }
   }
 

@@ -34,6 +34,8 @@ export interface AgentFactory {
   clusterWhole?(): Promise<void>;
   /** Some configured node is not a member: partition-time state counts again. */
   clusterPartial?(): void;
+  /** A node that was a member is no longer one (lost or cut off). */
+  peersLost?(): void;
   /** This node's availability domain, when a cloud layer knows it. */
   zone?(config: ClusterConfig): Promise<string | undefined>;
 }
@@ -77,6 +79,7 @@ export class LocalAgentFactory implements AgentFactory {
       warmUp(timeoutMs: number): Promise<void>;
       clusterWhole(): Promise<void>;
       clusterPartial(): void;
+      peersLost(): void;
       zone(): Promise<string | undefined>;
     },
     private readonly ocfRscTmpDir?: string,
@@ -92,6 +95,10 @@ export class LocalAgentFactory implements AgentFactory {
 
   clusterPartial(): void {
     this.cloud?.clusterPartial();
+  }
+
+  peersLost(): void {
+    this.cloud?.peersLost();
   }
 
   async prepare(config: ClusterConfig): Promise<void> {

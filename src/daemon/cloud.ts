@@ -100,6 +100,11 @@ export class OciAgentProvider {
     this.runtime?.mover.clusterPartial();
   }
 
+  /** See PrivateIpMover.peersLost; runs in the background and logs its own failures. */
+  peersLost(): void {
+    void this.runtime?.mover.peersLost(AbortSignal.timeout(30_000));
+  }
+
   /**
    * This node's Core API client (built and warmed up with the VIP agent), shared with fencing: a second
    * client would federate again, and its synchronous key generation would stall heartbeats mid-failover.

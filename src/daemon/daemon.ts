@@ -236,7 +236,11 @@ export class Daemon {
       witness.on("change", () => node?.refresh());
       node.on("config", (next: ClusterConfig) => void witness.configure(next));
       const addressEvents = await this.watchAddresses(executor);
+      let wasOnline: string[] = [];
       node.on("membership", ({ online }: { online: string[] }) => {
+        const lost = wasOnline.some((name) => !online.includes(name));
+        wasOnline = online;
+        if (lost) this.options.agents.peersLost?.();
         const current = node?.currentConfig ?? config;
         if (current.nodes.every((n) => online.includes(n.name))) {
           this.options.agents.clusterWhole?.().catch((error: unknown) => {

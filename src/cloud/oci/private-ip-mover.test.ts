@@ -9,6 +9,7 @@ import type { LocalInstance } from "./discovery.ts";
 import { InMemoryOciApi } from "./in-memory-oci-api.ts";
 import { PrivateIpMover } from "./private-ip-mover.ts";
 import { readHoldTags } from "./hold-tags.ts";
+import { decodeClaimHint } from "./claim-hint.ts";
 
 const SUBNET = "ocid1.subnet.test.app";
 const VIP = "10.0.0.100";
@@ -373,4 +374,42 @@ void test("a claim still running from a partition when the cluster heals stands 
   await moverA.forgetDisplacements(); // the heal arrives while A's start (decided alone) is in flight
   assert.equal((await moverA.claim(VIP)).outcome, "held-elsewhere");
   assert.equal(api.byAddress(VIP)!.vnicId, b.vnics[0]!.vnicId);
+});
+
+void test("after a peer is lost the holder rewrites its lease, so a hinted write the peer sent before returning gets 412 and never lands", async () => {
+  const { api, a, clock, moverA, moverB } = world();
+  await moverA.claim(VIP);
+  await moverB.inspect(VIP);
+  const hint = moverA.claimHint(VIP);
+  assert.ok(hint);
+  clock.advance(1_000);
+  api.calls.length = 0;
+  await moverA.peersLost();
+  assert.deepEqual(api.calls, ["UpdatePrivateIp"], "one guarded write per held VIP, no read");
+  assert.notEqual(moverA.claimHint(VIP), hint, "the gossiped hint follows the new ETag");
+  const tags = readHoldTags(api.byAddress(VIP)!.freeformTags);
+  assert.equal(tags.epoch, 1, "same holder, same epoch: only the lease moved");
+  assert.equal(tags.leaseUntil, clock.now() + LEASE_MS);
+  // The peer's write, sent with the old hint while cut off, arrives late: its if-match fails.
+  api.calls.length = 0;
+  await assert.rejects(
+    api.updatePrivateIp(api.byAddress(VIP)!.id, { vnicId: "ocid1.vnic.test.b" }, decodeClaimHint(hint)!.etag),
+    (error: unknown) => error instanceof Error && /412|etag|match/i.test(String(error)),
+  );
+  assert.equal(api.byAddress(VIP)!.vnicId, a.vnics[0]!.vnicId);
+});
+
+void test("after a peer is lost a released VIP, or one taken meanwhile, is not rewritten", async () => {
+  const { api, b, moverA, moverB } = world();
+  await moverA.claim(VIP);
+  await moverA.release(VIP);
+  api.calls.length = 0;
+  await moverA.peersLost();
+  assert.deepEqual(api.calls, [], "a released lease stays released");
+  await moverA.claim(VIP);
+  await moverB.claim(VIP, { mode: "force" });
+  api.calls.length = 0;
+  await moverA.peersLost(); // A still believes it holds the VIP: the write gets 412, the read shows B
+  assert.equal(api.byAddress(VIP)!.vnicId, b.vnics[0]!.vnicId);
+  assert.equal(readHoldTags(api.byAddress(VIP)!.freeformTags).holder, "ocid1.instance.test.b");
 });

@@ -591,6 +591,58 @@ export class PrivateIpMover {
     this.#whole = false;
   }
 
+  /**
+   * A member was lost. If it is alive behind a cut link, a claim it sent with the ETag this node gossiped
+   * can sit in its TCP send queue and reach the API when the link returns, moving a VIP away from this
+   * healthy holder long after the peer came back. Rewriting the lease of every VIP held here changes the
+   * ETags while the peer is still cut off, so such a late write fails its if-match and the peer reads.
+   */
+  async peersLost(signal?: AbortSignal): Promise<void> {
+    const held = [...this.#known]
+      .filter(([, k]) => k.ours && readHoldTags(k.seen.value.freeformTags).leaseUntil > this.#now())
+      .map(([vip]) => vip);
+    const results = await Promise.allSettled(held.map((vip) => this.#rotate(vip, signal)));
+    results.forEach((result, i) => {
+      if (result.status === "rejected")
+        this.#logger.warn(
+          { vip: held[i], err: describeError(result.reason) },
+          "could not rewrite the lease after a peer was lost",
+        );
+    });
+  }
+
+  async #rotate(vip: string, signal: AbortSignal | undefined): Promise<void> {
+    const target = await this.#target(vip, signal);
+    let current = this.#known.get(vip)?.seen;
+    for (let round = 1; round <= 2; round++) {
+      current ??= await this.#find(vip, target, signal);
+      if (!current) return;
+      const pip = current.value;
+      const tags = readHoldTags(pip.freeformTags);
+      // Released or taken meanwhile: a rewrite would hold a VIP this node has let go of.
+      const holding =
+        pip.vnicId === target.vnic.vnicId &&
+        tags.holder === target.local.instanceId &&
+        tags.leaseUntil > this.#now();
+      if (!holding) return;
+      const next: HoldTags = { ...tags, leaseUntil: this.#leaseEnd() };
+      try {
+        const written = await this.#options.api.updatePrivateIp(
+          pip.id,
+          { freeformTags: withHoldTags(pip.freeformTags, next) },
+          current.etag,
+          callOptions(signal),
+        );
+        this.#remember(vip, written, target);
+        this.#logger.info({ vip, epoch: next.epoch }, "lease rewritten after a peer was lost");
+        return;
+      } catch (error) {
+        if (!(error instanceof OciCloudError && error.isEtagMismatch)) throw error;
+        current = undefined;
+      }
+    }
+  }
+
   #now(): number {
     return this.#options.clock.now();
   }
