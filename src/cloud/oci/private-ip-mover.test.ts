@@ -413,3 +413,14 @@ void test("after a peer is lost a released VIP, or one taken meanwhile, is not r
   assert.equal(api.byAddress(VIP)!.vnicId, b.vnics[0]!.vnicId);
   assert.equal(readHoldTags(api.byAddress(VIP)!.freeformTags).holder, "ocid1.instance.test.b");
 });
+
+void test("a release that finds the VIP taken while the cluster is whole does not block a later failover to this node", async () => {
+  const { api, a, moverA, moverB } = world();
+  await moverA.claim(VIP);
+  await moverB.claim(VIP); // moved while A was cut off; A's stop (release) only gets its answer after the heal
+  await moverA.forgetDisplacements();
+  assert.equal((await moverA.release(VIP)).outcome, "not-holder");
+  // B is lost now and the coordinator moves the VIP back to A while B's lease still runs.
+  assert.equal((await moverA.claim(VIP)).outcome, "moved");
+  assert.equal(api.byAddress(VIP)!.vnicId, a.vnics[0]!.vnicId);
+});

@@ -314,7 +314,8 @@ export class PrivateIpMover {
         const pip = current.value;
         if (pip.vnicId !== target.vnic.vnicId) {
           // Taken while we thought we held it: remember the displacement, or a later start would take it back.
-          await this.#observe(vip, pip, target);
+          // While the cluster is whole that start is the coordinator's own decision, like a monitor's view.
+          await this.#observe(vip, pip, target, { monitoring: true });
           return { outcome: "not-holder" };
         }
         await this.#memory.markNotHeld(vip);
