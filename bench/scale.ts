@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { connect, createServer, type AddressInfo, type Socket } from "node:net";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -156,6 +157,37 @@ class MemoryAddressAgent implements ResourceAgent {
   }
 }
 
+/**
+ * A TCP relay to the emulator that can be cut: the lost node's Core API calls then fail at once, as on a
+ * dead host, instead of calls already queued or in flight in this process reaching the API after the loss
+ * and spending the survivors' rate-limit budget.
+ */
+async function cuttableRelay(target: string): Promise<{ url: string; cut: () => void }> {
+  const { hostname, port } = new URL(target);
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(Number(port), hostname);
+    const drop = (): void => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    sockets.add(client).add(upstream);
+    client.pipe(upstream).pipe(client);
+    for (const s of [client, upstream]) s.on("error", drop).on("close", drop);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    cut: () => {
+      server.close();
+      for (const s of sockets) s.destroy();
+    },
+  };
+}
+
 /** Counts what a node's membership sends: the heartbeat traffic. */
 function countingTransport(inner: Transport, counter: { bytes: number; packets: number }): Transport {
   return {
@@ -244,6 +276,9 @@ async function memoryCase(
   const logger = silentLogger();
   const counters = new Map(names.map((n) => [n, { bytes: 0, packets: 0 }]));
   let victimLostAt: number | undefined;
+  /** Set at the loss: a view without the victim while the cluster forms is not its detection. */
+  let lost = false;
+  const victimRelay = await cuttableRelay(url);
   const running: {
     name: string;
     membership: Membership;
@@ -257,7 +292,7 @@ async function memoryCase(
       const settings = parseOciSettings({
         metadataBaseUrl: emulator.metadataUrlFor(name),
         federationEndpoint: url,
-        endpoint: url,
+        endpoint: name === VICTIM ? victimRelay.url : url,
       });
       const runtime = createOciRuntime(settings, { clock: systemClock, logger });
       // Discovery and the first federation before heartbeats start, as the daemon's warm-up does.
@@ -290,7 +325,8 @@ async function memoryCase(
         clock: systemClock,
       });
       membership.on("view", (view) => {
-        if (name !== VICTIM && victimLostAt === undefined && view.lost.includes(2)) victimLostAt = Date.now();
+        if (lost && name !== VICTIM && victimLostAt === undefined && view.lost.includes(2))
+          victimLostAt = Date.now();
       });
       let node: ClusterNode | null = null;
       const executor = new LocalExecutor({
@@ -328,6 +364,8 @@ async function memoryCase(
     const heartbeat = averageRates(names, before, counters, idleMs, "bytes handed to the transport");
     emulator.faults.setRateLimit({ perSecond: rate });
     const lossAt = Date.now();
+    lost = true;
+    victimRelay.cut();
     const victim = running.find((r) => r.name === VICTIM)!;
     network.partition(
       [nodeAddr(names.indexOf(VICTIM))],

@@ -41,6 +41,8 @@ export interface MoveAnalysis {
   byOp: Record<string, number>;
   /** Core calls in the window per caller. */
   byCaller: Record<string, number>;
+  /** Core calls in the window per caller and operation ("instance:node1 PUT /privateIps/{id}"). */
+  byCallerOp: Record<string, number>;
 }
 
 /** "GET /privateIps/{id}" from ("GET", "/20160918/privateIps/ocid1.privateip...?x=y"): no ids, no query. */
@@ -100,6 +102,7 @@ export function analyseMove(input: {
         }),
     byOp: countBy(window.map((r) => r.op ?? "?")),
     byCaller: countBy(window.map((r) => r.caller ?? "?")),
+    byCallerOp: countBy(window.map((r) => `${r.caller ?? "?"} ${r.op ?? "?"}`)),
   };
 }
 

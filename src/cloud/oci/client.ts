@@ -7,7 +7,7 @@ import { abortReason, type Clock } from "../../clock/clock.ts";
 import { withDeadline } from "./deadline.ts";
 import { withRetries } from "./backoff.ts";
 import { OciCloudError, describeError } from "./errors.ts";
-import { rateLimiterFromEnv, type TokenBucket } from "./rate-limiter.ts";
+import { callPacerFromEnv, type CallPacer } from "./rate-limiter.ts";
 import type { OciSettings } from "./settings.ts";
 import type {
   CallOptions,
@@ -35,8 +35,11 @@ export interface OciSdkApiOptions {
   random?: () => number;
   /** Every API attempt, answered or not: for the event log and metrics. */
   onCall?: (call: OciCallRecord) => void;
-  /** Paces Core API attempts; default from FLOATIP_OCI_RATE_LIMIT (rate-limiter.ts), off when unset. */
-  rateLimiter?: TokenBucket;
+  /**
+   * Paces Core API attempts; default: the fixed limit FLOATIP_OCI_RATE_LIMIT sets, else an AdaptivePacer
+   * that learns the API's limit from 429s (rate-limiter.ts).
+   */
+  rateLimiter?: CallPacer;
 }
 
 export interface OciCallRecord {
@@ -66,6 +69,9 @@ interface SdkFailure {
   code?: string;
 }
 
+/** 429s one attempt may get and be sent again through the pacer before it counts as a failed attempt. */
+const MAX_PACED_THROTTLES = 10;
+
 function isRetryableFailure(error: unknown): boolean {
   if (!(error instanceof OciCloudError)) return false;
   if (error.code === "FLOATIP_E_OCI_TIMEOUT") return true;
@@ -89,12 +95,12 @@ export class OciSdkApi implements OciApi {
   readonly #logger: Logger;
   #clients: Promise<SdkClients> | undefined;
   #serverClock: ServerClockSample | undefined;
-  readonly #limiter: TokenBucket | undefined;
+  readonly #limiter: CallPacer;
 
   constructor(options: OciSdkApiOptions) {
     this.#options = options;
     this.#logger = options.logger.child({ component: "oci-api" });
-    this.#limiter = options.rateLimiter ?? rateLimiterFromEnv(process.env, options.clock);
+    this.#limiter = options.rateLimiter ?? callPacerFromEnv(process.env, options.clock);
   }
 
   lastServerClock(): ServerClockSample | undefined {
@@ -253,16 +259,29 @@ export class OciSdkApi implements OciApi {
           refreshToken = false;
           await this.#refreshToken(clients.provider, signal);
         }
-        // Waiting for a token is not part of the attempt's deadline: the request has not been sent yet.
-        await this.#limiter?.take(signal);
-        try {
-          return await withDeadline(
-            (attemptSignal) => currentCallSignal.run(attemptSignal, () => invoke(clients)),
-            { timeoutMs: settings.requestTimeoutMs, clock, what: operation, ...(signal ? { signal } : {}) },
-          );
-        } catch (error) {
-          if (signal?.aborted) throw error;
-          throw toCloudError(operation, error);
+        // A 429 goes back to the pacer, first in line, rather than using one of the retries below: paced,
+        // it means the API's budget was spent a moment earlier, not that the API is failing.
+        for (let throttles = 0; ; throttles++) {
+          // Waiting for a turn is not part of the attempt's deadline: the request has not been sent yet.
+          const sentAt = await this.#limiter.take(signal, { again: throttles > 0 });
+          try {
+            const answer = await withDeadline(
+              (attemptSignal) => currentCallSignal.run(attemptSignal, () => invoke(clients)),
+              { timeoutMs: settings.requestTimeoutMs, clock, what: operation, ...(signal ? { signal } : {}) },
+            );
+            this.#limiter.answered();
+            return answer;
+          } catch (error) {
+            if (signal?.aborted) throw error;
+            const failure = toCloudError(operation, error);
+            const status = failure.detail.status;
+            if (status !== 429) {
+              if (status !== undefined) this.#limiter.answered();
+              throw failure;
+            }
+            this.#limiter.throttled(sentAt);
+            if (throttles >= MAX_PACED_THROTTLES) throw failure;
+          }
         }
       },
       {
@@ -273,7 +292,6 @@ export class OciSdkApi implements OciApi {
         isRetryable: isRetryableFailure,
         onRetry: (error, attempt, delayMs) => {
           if (error instanceof OciCloudError && error.detail.status === 401) refreshToken = true;
-          if (error instanceof OciCloudError && error.detail.status === 429) this.#limiter?.throttled();
           this.#logger.warn(
             { op: operation, attempt, delayMs, err: describeError(error) },
             "OCI call retried",

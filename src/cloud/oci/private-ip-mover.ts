@@ -7,6 +7,7 @@ import { DisplacementMemory } from "./displacement-memory.ts";
 import { OciCloudError, describeError } from "./errors.ts";
 import { readHoldTags, withHoldTags, type HoldTags } from "./hold-tags.ts";
 import type { FreeformTags, OciApi, PrivateIpInfo, Versioned } from "./oci-api.ts";
+import { VnicReadBatcher } from "./verify-batch.ts";
 
 export type ClaimMode = "normal" | "force";
 
@@ -103,6 +104,8 @@ export class PrivateIpMover {
   #whole = false;
   /** The last state of each VIP's private IP this node read or wrote, and whether it was on our VNIC. */
   readonly #known = new Map<string, { seen: Versioned<PrivateIpInfo>; ours: boolean }>();
+  /** Read-backs of claims, shared per VNIC (built on first use, see #readBack). */
+  #readBacks: VnicReadBatcher | undefined;
 
   constructor(options: PrivateIpMoverOptions) {
     this.#options = options;
@@ -456,11 +459,7 @@ export class PrivateIpMover {
           signal,
         );
       }
-      const seen = this.#remember(
-        vip,
-        await this.#options.api.getPrivateIp(privateIpId, callOptions(signal)),
-        target,
-      );
+      const seen = await this.#readBack(vip, target, privateIpId, signal);
       last = seen.value;
       const tags = readHoldTags(seen.value.freeformTags);
       if (
@@ -491,6 +490,33 @@ export class PrivateIpMover {
       "FLOATIP_E_OCI_VERIFY_FAILED",
       `after ${outcome === "created" ? "creating" : "moving"} ${vip} the cloud still shows it on VNIC ${last?.vnicId ?? "(none)"} with epoch ${readHoldTags(last?.freeformTags ?? {}).epoch}, not on ${target.vnic.vnicId} with epoch ${hold.epoch}; check the private IP in the console and retry`,
     );
+  }
+
+  /**
+   * One read of a private IP this node just wrote, shared with the other read-backs on our VNIC. A listed
+   * copy has no ETag: when it differs from what we wrote, what we know is dropped (never kept without an
+   * ETag: nothing may write or hint from it); when the list does not show it on our VNIC, a GET says where.
+   */
+  async #readBack(
+    vip: string,
+    target: Target,
+    privateIpId: string,
+    signal: AbortSignal | undefined,
+  ): Promise<Versioned<PrivateIpInfo>> {
+    this.#readBacks ??= new VnicReadBatcher(this.#options.api);
+    const read = await this.#readBacks.read(target.vnic.vnicId, privateIpId, signal);
+    if (read === undefined) {
+      return this.#remember(
+        vip,
+        await this.#options.api.getPrivateIp(privateIpId, callOptions(signal)),
+        target,
+      );
+    }
+    if (read.etag !== undefined) return this.#remember(vip, read, target);
+    const known = this.#known.get(vip)?.seen.value;
+    const same = known !== undefined && known.vnicId === read.value.vnicId;
+    if (!same || !sameTags(known.freeformTags, read.value.freeformTags)) this.#known.delete(vip);
+    return read;
   }
 
   /**
@@ -665,6 +691,11 @@ function inspectionAsVersioned(vip: string, seen: HeldInspection): Versioned<Pri
     },
     etag: seen.etag,
   };
+}
+
+function sameTags(a: FreeformTags, b: FreeformTags): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
 }
 
 function callOptions(signal: AbortSignal | undefined): { signal?: AbortSignal } {
