@@ -70,7 +70,7 @@ interface SdkFailure {
 }
 
 /** 429s one attempt may get and be sent again through the pacer before it counts as a failed attempt. */
-const MAX_PACED_THROTTLES = 10;
+const MAX_PACED_THROTTLES = 6;
 
 function isRetryableFailure(error: unknown): boolean {
   if (!(error instanceof OciCloudError)) return false;

@@ -113,7 +113,7 @@ export interface CallPacer {
 const WINDOW_MS = 1000;
 /** The first revision after a 429 comes sooner: the rate set on that 429 is only a guess. */
 const FIRST_WINDOW_MS = 250;
-const MIN_RATE = 0.5;
+const MIN_RATE = 1;
 /** Pacing starts at least this fast: the first 429 may come before the answers that measure the limit. */
 const FIRST_RATE = 10;
 const MAX_RATE = 1000;
