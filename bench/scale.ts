@@ -48,7 +48,7 @@ import { IPADDR2, vipAddresses } from "./lib/vips.ts";
  *   netns   real daemons, one network namespace per node, the emulator in the router namespace; node loss
  *           is the node's link going down.
  *
- *   npm run bench:scale -- [--modes memory,netns] [--nodes 2,16] [--vips 200] [--rate 20] [--latency-ms 50]
+ *   npm run bench:scale -- [--modes memory,netns] [--nodes 2,16] [--netns-nodes 2] [--vips 200] [--rate 20] [--latency-ms 50]
  *                          [--netns-vips N] [--idle-seconds 10]
  */
 
@@ -61,6 +61,8 @@ const { values } = parseOrExit(
       options: {
         modes: { type: "string", default: MODES.join(",") },
         nodes: { type: "string", default: "2,16" },
+        /** Node counts in netns mode (real daemons); default: --nodes. */
+        "netns-nodes": { type: "string" },
         vips: { type: "string", default: "200" },
         /** VIPs in netns mode (real daemons); default: --vips. */
         "netns-vips": { type: "string" },
@@ -75,10 +77,11 @@ const { values } = parseOrExit(
         "results-dir": { type: "string", default: join(repoRoot, "bench/results") },
       },
     }),
-  "usage: scale [--modes memory,netns] [--nodes 2,16] [--vips 200] [--netns-vips N] [--rate R] [--latency-ms MS] [--client-rates off,auto,N[/B]] [--idle-seconds S]",
+  "usage: scale [--modes memory,netns] [--nodes 2,16] [--netns-nodes N,...] [--vips 200] [--netns-vips N] [--rate R] [--latency-ms MS] [--client-rates off,auto,N[/B]] [--idle-seconds S]",
 );
 const modes = (values.modes ?? "").split(",").filter((m): m is Mode => MODES.includes(m as Mode));
 const nodeCounts = (values.nodes ?? "").split(",").map(Number);
+const netnsNodeCounts = (values["netns-nodes"] ?? values.nodes ?? "").split(",").map(Number);
 const vipCounts = (values.vips ?? "").split(",").map(Number);
 const netnsVipCounts = (values["netns-vips"] ?? values.vips ?? "").split(",").map(Number);
 const rate = Number(values.rate);
@@ -87,7 +90,7 @@ const idleSeconds = Number(values["idle-seconds"]);
 const clientRates = (values["client-rates"] ?? "").split(",").filter(Boolean);
 if (
   !modes.length ||
-  nodeCounts.some((n) => !Number.isInteger(n) || n < 2 || n > 38) ||
+  [...nodeCounts, ...netnsNodeCounts].some((n) => !Number.isInteger(n) || n < 2 || n > 38) ||
   ![...vipCounts, ...netnsVipCounts].every((v) => Number.isInteger(v) && v >= 1 && v <= 200) ||
   !(rate > 0) ||
   !(latencyMs >= 0) ||
@@ -633,6 +636,7 @@ function scaleTable(results: readonly CaseResult[]): string {
       "Core calls",
       "429s",
       "calls/VIP",
+      "answered/VIP",
       "x call bound",
       "goal <=1.2x",
       "heartbeat B/s per node",
@@ -644,7 +648,7 @@ function scaleTable(results: readonly CaseResult[]): string {
       String(r.nodes),
       String(r.vips),
       String(r.rate),
-      r.clientRate,
+      r.clientRate === "off" ? "adaptive" : r.clientRate,
       r.move ? `${r.move.moved}/${r.move.vips}` : "FAILED",
       f(r.detectMs),
       f(r.move?.allMovedMs),
@@ -654,6 +658,7 @@ function scaleTable(results: readonly CaseResult[]): string {
       f(r.move?.coreCalls),
       f(r.move?.throttled),
       f(r.move?.callsPerVip, 2),
+      r.move ? f((r.move.coreCalls - r.move.throttled) / r.move.vips, 2) : "-",
       f(r.move?.ratioToCallBound, 2),
       r.move?.ratio === undefined ? "-" : r.move.ratio <= 1.2 ? "met" : "MISSED",
       f(r.heartbeat?.bytesPerSecond),
@@ -697,6 +702,9 @@ function writeResults(results: readonly CaseResult[], started: number, loadStart
       "bound = VIPs / R. x bound counts from the loss; (after detect) from the survivors' membership change.",
       "memory: all nodes in one process over the in-memory transport (heartbeat bytes as handed to it);",
       "netns: real daemons, link down (heartbeat bytes = eth0 tx of an idle node, packets = UDP datagrams).",
+      "client limit: FLOATIP_OCI_RATE_LIMIT of every node; adaptive = unset, the default pacer that learns the",
+      "API's limit from 429s. Core calls and 429s count from the loss to the last move; answered calls per VIP",
+      "= (Core calls - 429s) / VIPs.",
       "",
       text,
       "",
@@ -734,7 +742,7 @@ async function main(): Promise<void> {
   const results: CaseResult[] = [];
   for (const mode of modes) {
     for (const v of mode === "memory" ? vipCounts : netnsVipCounts) {
-      for (const n of nodeCounts) {
+      for (const n of mode === "memory" ? nodeCounts : netnsNodeCounts) {
         for (const setting of clientRates) {
           fatal = undefined;
           let r: CaseResult;
