@@ -289,16 +289,20 @@ async function memoryCase(
     runtime: OciRuntime;
     transport: Transport;
   }[] = [];
+  const runtimes: OciRuntime[] = [];
   const t0 = Date.now();
   try {
-    for (const [i, name] of names.entries()) {
+    // Every node authenticates and discovers its instance before any node starts, as each daemon's warm-up
+    // does before its heartbeats: 16 nodes in one process, the first ones already running 200 resources,
+    // starved the later ones' federation (RSA key generation) past its deadline.
+    for (const name of names) {
       const settings = parseOciSettings({
         metadataBaseUrl: emulator.metadataUrlFor(name),
         federationEndpoint: url,
         endpoint: name === VICTIM ? victimRelay.url : url,
       });
       const runtime = createOciRuntime(settings, { clock: systemClock, logger });
-      // Discovery and the first federation before heartbeats start, as the daemon's warm-up does.
+      runtimes.push(runtime);
       // Retried: on a loaded host the in-process emulator sometimes resets a metadata connection.
       for (let attempt = 1; ; attempt++) {
         try {
@@ -309,6 +313,11 @@ async function memoryCase(
           await sleep(500);
         }
       }
+    }
+    log(`  memory ${nodeCount} nodes: all authenticated after ${round((Date.now() - t0) / 1000, 1)} s`);
+    for (const [i, name] of names.entries()) {
+      const runtime = runtimes[i]!;
+      const { settings } = runtime;
       const agent = new OciVipAgent({
         mover: runtime.mover,
         localAddress: new MemoryAddressAgent(),
@@ -415,6 +424,7 @@ async function memoryCase(
       r.runtime.close();
       await r.transport.close();
     }
+    for (const r of runtimes) r.close();
     await emulator.close();
   }
 }
