@@ -13,6 +13,7 @@ import { parseOrExit } from "./lib/args.ts";
 import { markdownTable, ratio, round, roundedLoad, stats, type Stats } from "./lib/stats.ts";
 import { goal, updateSummary } from "./lib/summary.ts";
 import { createVips, vipAddresses } from "./lib/vips.ts";
+import { unitMemoryEnv } from "./lib/unit-env.ts";
 
 /**
  * Footprint bench: idle RSS and CPU of one floatip daemon (the DC, node1) in a 2-node cluster on the
@@ -43,10 +44,12 @@ const { values } = parseOrExit(
         "sample-ms": { type: "string", default: "1000" },
         /** NODE_OPTIONS for the floatip daemons, to weigh V8 heap flags (e.g. --max-semi-space-size=2). */
         "node-options": { type: "string", default: "" },
+        /** Leave out the memory environment of systemd/floatip.service (GLIBC_TUNABLES), to weigh it. */
+        "no-unit-env": { type: "boolean", default: false },
         "results-dir": { type: "string", default: join(repoRoot, "bench/results") },
       },
     }),
-  "usage: footprint [--seconds N>=5] [--vips 1,200] [--systems floatip,keepalived] [--settle-seconds N] [--sample-ms N>=100] [--node-options=...]",
+  "usage: footprint [--seconds N>=5] [--vips 1,200] [--systems floatip,keepalived] [--settle-seconds N] [--sample-ms N>=100] [--node-options=...] [--no-unit-env]",
 );
 const seconds = Number(values.seconds);
 const settleSeconds = Number(values["settle-seconds"]);
@@ -84,6 +87,8 @@ interface CaseResult {
   error?: string;
   pids?: number[];
   nodeOptions?: string;
+  /** Environment from the systemd unit the daemons ran with (GLIBC_TUNABLES). */
+  env?: Record<string, string>;
   seconds?: number;
   samples?: number;
   /** CPU over the whole window, % of one core. */
@@ -135,11 +140,17 @@ async function measure(
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The daemon as systemd runs it: the unit's memory environment, unless --no-unit-env weighs it. */
+const daemonEnv = values["no-unit-env"]
+  ? {}
+  : unitMemoryEnv(readFileSync(join(repoRoot, "systemd/floatip.service"), "utf8"));
+
 async function floatipCase(bed: Bed, vipCount: number): Promise<CaseResult> {
   const cloud = await EmulatedCloud.start(bed, { latencyMs: 0 });
   // Production log level: the harness default (debug) would charge the daemon for log lines nobody keeps.
   const cluster = new FloatipCluster(bed, NODES, {
     ...OCI_BED_ENV,
+    ...daemonEnv,
     FLOATIP_LOG_LEVEL: "info",
     ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
   });
@@ -170,6 +181,7 @@ async function floatipCase(bed: Bed, vipCount: number): Promise<CaseResult> {
       vips: vipCount,
       ok: true,
       ...(nodeOptions ? { nodeOptions } : {}),
+      env: daemonEnv,
       pids,
       seconds,
       samples: dc?.samples ?? 0,
@@ -390,6 +402,11 @@ async function main(): Promise<void> {
       "",
       ...results.filter((r) => !r.ok).map((r) => `- ${r.system} ${r.vips}: ${r.error ?? ""}`),
       ...(nodeOptions ? [`- floatip daemons ran with NODE_OPTIONS=${nodeOptions}`] : []),
+      Object.keys(daemonEnv).length
+        ? `- floatip daemons ran with the unit's memory environment: ${Object.entries(daemonEnv)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(" ")}`
+        : "- floatip daemons ran without the unit's memory environment (--no-unit-env)",
       "",
       `Load average ${meta.loadavg.start.join(" / ")} at start, ${meta.loadavg.end.join(" / ")} at end (${meta.cpus} CPUs, shared host).`,
     ].join("\n"),

@@ -1,3 +1,5 @@
+// First: tunes V8 for `floatip daemon` before the rest of the CLI (and the OCI SDK) loads.
+import "./daemon-heap.ts";
 import { Command, CommanderError } from "commander";
 import { callApi, ApiCallError, type Endpoint } from "../api/client.ts";
 import type { StatusSnapshot } from "../api/status-types.ts";

@@ -299,8 +299,10 @@ export class ClusterNode extends EventEmitter {
       if (this.deps.adoptConfig(report.config)) this.applyConfig(report.config);
     }
     const { dc, config: _config, ...status } = report;
-    const statusKey = JSON.stringify(status);
     const previous = this.reports.get(name);
+    // decodeCached hands back the same object for a repeated payload: skip re-serialising its status
+    // (hundreds of resources, ten times a second per peer).
+    const statusKey = previous?.report === report ? previous.statusKey : JSON.stringify(status);
     this.reports.set(name, { incarnation, report, statusKey });
     const statusChanged = previous?.statusKey !== statusKey || previous.incarnation !== incarnation;
     for (const [rid, r] of Object.entries(report.resources)) {

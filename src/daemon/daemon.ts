@@ -170,7 +170,7 @@ export class Daemon {
       this.fencing = fencing;
       const { logger, clock } = this.options;
       const etcd = usesEtcd(config)
-        ? createEtcdServices({ config, self, clock, logger, events: this.events })
+        ? await createEtcdServices({ config, self, clock, logger, events: this.events })
         : null;
       const transport = etcd
         ? null

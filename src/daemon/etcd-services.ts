@@ -1,8 +1,8 @@
 import type { Clock } from "../clock/clock.ts";
 import { parseEtcdEndpoints, type ClusterConfig } from "../config/schema.ts";
-import { EtcdCoordination } from "../coordinator/etcd-coordination.ts";
-import { EtcdMembers } from "../membership/etcd-members.ts";
-import { EtcdSession } from "../membership/etcd-session.ts";
+import type { EtcdCoordination } from "../coordinator/etcd-coordination.ts";
+import type { EtcdMembers } from "../membership/etcd-members.ts";
+import type { EtcdSession } from "../membership/etcd-session.ts";
 import type { EventLog } from "../observability/event-log.ts";
 import type { Logger } from "../observability/logger.ts";
 
@@ -21,15 +21,23 @@ export function usesEtcd(config: ClusterConfig): boolean {
   return config.properties["coordination"] === "etcd";
 }
 
-/** The etcd session, membership and coordination of a node (coordination=etcd); call session.start(). */
-export function createEtcdServices(input: {
+/**
+ * The etcd session, membership and coordination of a node (coordination=etcd); call session.start().
+ * Loaded on demand: the etcd client (gRPC, protobuf) adds ~25 MB RSS to a daemon that heartbeats over UDP.
+ */
+export async function createEtcdServices(input: {
   config: ClusterConfig;
   self: { id: number; name: string };
   clock: Clock;
   logger: Logger;
   events: EventLog;
-}): EtcdServices {
+}): Promise<EtcdServices> {
   const { config, self, clock, logger, events } = input;
+  const [{ EtcdSession }, { EtcdMembers }, { EtcdCoordination }] = await Promise.all([
+    import("../membership/etcd-session.ts"),
+    import("../membership/etcd-members.ts"),
+    import("../coordinator/etcd-coordination.ts"),
+  ]);
   const endpoints = parseEtcdEndpoints(config.properties["etcd-endpoints"] ?? "");
   const session = new EtcdSession({
     endpoints,

@@ -1,0 +1,46 @@
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { test } from "node:test";
+import { commandWord } from "./daemon-heap.ts";
+
+void test("finds the command word after global options", () => {
+  assert.equal(commandWord(["daemon", "--state-dir", "/x"]), "daemon");
+  assert.equal(commandWord(["--socket", "/run/f.sock", "daemon"]), "daemon");
+  assert.equal(commandWord(["--json", "status"]), "status");
+  assert.equal(commandWord(["--socket", "daemon"]), undefined);
+  assert.equal(commandWord([]), undefined);
+});
+
+/**
+ * New-space size after allocating ~40 MB of short-lived objects, in a plain node process run with `args`
+ * that loads the built module (dist/, as `floatip daemon` does; under tsx the loader itself grows the
+ * young generation before the flag is set).
+ */
+function newSpaceMb(args: string[]): number {
+  const built = new URL("../../dist/src/cli/daemon-heap.js", import.meta.url).href;
+  const script = `
+    process.argv = [process.execPath, "floatip", ...${JSON.stringify(args)}];
+    await import(${JSON.stringify(built)});
+    const v8 = await import("node:v8");
+    let keep = [];
+    for (let i = 0; i < 400_000; i++) { keep.push({ i, s: "x" + i }); if (keep.length > 50_000) keep = []; }
+    const space = v8.getHeapSpaceStatistics().find((s) => s.space_name === "new_space");
+    console.log(space.space_size / 2 ** 20);`;
+  const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], {
+    encoding: "utf8",
+  });
+  return Number(out.trim());
+}
+
+void test("the daemon keeps its young generation at the start size; other commands are untouched", () => {
+  const daemon = newSpaceMb(["daemon"]);
+  const other = newSpaceMb(["status"]);
+  assert.ok(daemon <= 2, `daemon new space ${daemon} MB`);
+  assert.ok(other > daemon, `status new space ${other} MB, daemon ${daemon} MB`);
+});
+
+void test("main.ts applies it before anything else loads", () => {
+  const main = readFileSync(new URL("./main.ts", import.meta.url), "utf8");
+  assert.match(main.split("\n").find((l) => l.startsWith("import")) ?? "", /^import "\.\/daemon-heap\.ts";$/);
+});
