@@ -187,6 +187,28 @@ void test("a holder's handover hint is reported while running, and a peer's hint
   assert.equal(contexts[1]?.peerHint, undefined, "a peer's hint is used for one start only");
 });
 
+void test("a monitor that returns a new handover hint (a renewed lease) reports a change, an unchanged one does not", async () => {
+  const agent = new ScriptedAgent();
+  agent.start = () => Promise.resolve({ state: "running", handoverHint: "etag-1" });
+  agent.answers.monitor = [
+    { state: "running", handoverHint: "etag-1" },
+    { state: "running", handoverHint: "etag-2" },
+    { state: "running", handoverHint: "etag-2" },
+  ];
+  const { clock, executor, changes } = setup(agent);
+  await settle(clock);
+  executor.apply([{ op: "start", resource: "Cluster_VIP" }]);
+  await settle(clock);
+  const afterStart = changes();
+  await settle(clock, 10_000);
+  assert.equal(changes(), afterStart, "the same hint: nothing to gossip");
+  await settle(clock, 10_000);
+  assert.equal(executor.report().Cluster_VIP?.hint, "etag-2");
+  assert.equal(changes(), afterStart + 1, "a new hint is published at once, not at the next state change");
+  await settle(clock, 10_000);
+  assert.equal(changes(), afterStart + 1);
+});
+
 void test("a start begun while a peer was lost is abandoned when that peer joins again; it stays retryable", async () => {
   const agent = new ScriptedAgent();
   const { clock, executor } = setup(agent);

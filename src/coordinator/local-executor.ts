@@ -307,10 +307,13 @@ export class LocalExecutor {
         // Only failures are worth an event; a healthy monitor every few seconds is not news.
         queueMicrotask(() => this.reportAction(entry, "monitor", this.deps.clock.now() - started));
       }
-      this.noteHint(entry, result);
+      const hintChanged = this.noteHint(entry, result);
       if (result.state === "running" || result.state === "unknown") {
         // "unknown" (a cloud error) is never a failure by itself.
         if (result.message !== entry.message) this.setState(entry, "running", result.message);
+        // A renewed lease has a new ETag: gossip it now, or a peer taking over later writes with the old
+        // one, gets 412 and pays two more API calls (the hint went stale after the first renewal).
+        else if (hintChanged) this.deps.events.onChange();
       } else if (result.state === "stopped" && isDisplaced(result)) {
         this.markDisplaced(entry, result);
       } else {
@@ -319,10 +322,13 @@ export class LocalExecutor {
     });
   }
 
-  private noteHint(entry: Entry, result: AgentResult): void {
+  /** Keeps the agent's latest handover hint; true when it changed. */
+  private noteHint(entry: Entry, result: AgentResult): boolean {
+    const before = entry.handoverHint;
     if (result.state === "running" && result.handoverHint !== undefined)
       entry.handoverHint = result.handoverHint;
     else if (result.state !== "running" && result.state !== "unknown") delete entry.handoverHint;
+    return entry.handoverHint !== before;
   }
 
   private recordFailure(entry: Entry, result: AgentResult, failCount: number): void {
