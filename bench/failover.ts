@@ -140,6 +140,8 @@ interface RunResult {
   apiCallsToMove?: number;
   /** Requests of any kind (metadata, federation, Core API) from detection until the move was applied. */
   requestsToMove?: number;
+  /** Those Core API calls as "METHOD status path-kind" (e.g. "PUT 412 privateIps"), to profile the cloud phase. */
+  apiCallTrace?: string[];
   /** The node whose link went down. */
   holder?: string;
   /** Moves the system made on its own between start-up on node1 and the link going down. */
@@ -591,8 +593,10 @@ async function callsBetween(
   cloud: EmulatedCloud,
   from: number,
   to: number,
-): Promise<Pick<RunResult, "firstCallMs" | "apiCallsToMove" | "requestsToMove">> {
-  const state = (await cloud.state()) as { requestLog?: { time: number; ms: number; path: string }[] };
+): Promise<Pick<RunResult, "firstCallMs" | "apiCallsToMove" | "requestsToMove" | "apiCallTrace">> {
+  const state = (await cloud.state()) as {
+    requestLog?: { time: number; ms: number; path: string; method?: string; status?: number }[];
+  };
   // Only the survivor reaches the emulator after the holder's link went down; `time` is when it answered.
   const log = (state.requestLog ?? []).map((e) => ({ ...e, start: e.time - e.ms }));
   const window = log.filter((e) => e.start >= from && e.start <= to);
@@ -601,6 +605,10 @@ async function callsBetween(
     ...(first === undefined ? {} : { firstCallMs: round(first.start - from) }),
     apiCallsToMove: window.filter((e) => e.path.startsWith("/20160918/")).length,
     requestsToMove: window.length,
+    apiCallTrace: window
+      .filter((e) => e.path.startsWith("/20160918/"))
+      // The resource kind only: OCIDs and query strings would make every run's trace differ.
+      .map((e) => `${e.method ?? "?"} ${e.status ?? "?"} ${e.path.split("?")[0]?.split("/")[2] ?? ""}`),
   };
 }
 
@@ -784,14 +792,22 @@ function summaryMarkdown(meta: Meta, summary: Summary): string {
       ratio(s.move?.median, f?.move?.median),
     ];
   });
+  // floatip's spread, phases and idle false detections: what a tuned run is read for.
+  const floatipLines = summary
+    .filter((s) => s.system === "floatip" && s.outage !== undefined)
+    .map(
+      (s) =>
+        `- floatip ${s.scenario}: outage min ${s.outage?.min} / median ${s.outage?.median} / max ${s.outage?.max} ms; phase medians detect ${s.detect?.median ?? "-"}, cloud ${s.cloud?.median ?? "-"} (${s.apiCalls?.median ?? "-"} API call(s)), back ${s.back?.median ?? "-"}; idle ${meta.idleMs} ms before each failure: moves in ${s.movedBeforeDown.length}, a live peer declared lost in ${s.lostPeerBeforeDown.length} of ${s.ok} runs`,
+    );
   return [
-    "## bench:failover: client outage and takeover",
+    `## bench:failover${outName === "failover" ? "" : ` (${outName})`}: client outage and takeover`,
     "",
     `${meta.date}; ${meta.runsPerSystem} runs per system and scenario; API latency ${meta.latencyMs} ms; medians in ms`,
     `(details and phases in ${outName}.md). move = failure -> the VIP moved in the cloud. ${floatipSetting(meta)}.`,
     "",
     markdownTable(["scenario", "system", "runs ok", "outage", "x floatip", "move", "x floatip"], rows),
     "",
+    ...floatipLines,
     ...goalLines(meta, summary),
     "",
     `Load average ${meta.loadavg.start.join(" / ")} at start, ${meta.loadavg.end.join(" / ")} at end (${meta.cpus} CPUs, shared host).`,
