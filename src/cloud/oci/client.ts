@@ -69,17 +69,6 @@ interface SdkFailure {
   code?: string;
 }
 
-/**
- * Paced, these go before waiting reads: in a mass failover the moves are what restores service, while the
- * reads waiting with them (cloud checks of VIPs already moved, read-backs) can wait (bench:scale, netns: 184
- * cloud-check reads of moved VIPs in the window of 249 moves).
- */
-const WRITE_OPERATIONS: ReadonlySet<string> = new Set([
-  "UpdatePrivateIp",
-  "CreatePrivateIp",
-  "InstanceAction",
-]);
-
 /** 429s one attempt may get and be sent again through the pacer before it counts as a failed attempt. */
 const MAX_PACED_THROTTLES = 6;
 
@@ -274,10 +263,7 @@ export class OciSdkApi implements OciApi {
         // it means the API's budget was spent a moment earlier, not that the API is failing.
         for (let throttles = 0; ; throttles++) {
           // Waiting for a turn is not part of the attempt's deadline: the request has not been sent yet.
-          const sentAt = await this.#limiter.take(signal, {
-            again: throttles > 0,
-            write: WRITE_OPERATIONS.has(operation),
-          });
+          const sentAt = await this.#limiter.take(signal, { again: throttles > 0 });
           try {
             const answer = await withDeadline(
               (attemptSignal) => currentCallSignal.run(attemptSignal, () => invoke(clients)),

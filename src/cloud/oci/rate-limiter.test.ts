@@ -187,21 +187,3 @@ void test("a call that gives up while paced leaves the line without holding the 
   await after;
   assert.equal(next, true);
 });
-
-void test("paced, writes go before waiting reads, and a call sent again after a 429 before both", async () => {
-  const clock = new ManualClock();
-  const pacer = new AdaptivePacer(clock);
-  pacer.throttled();
-  await pacer.take();
-  const order: string[] = [];
-  const calls = [
-    pacer.take().then(() => order.push("read1")),
-    pacer.take(undefined, { write: true }).then(() => order.push("write1")),
-    pacer.take().then(() => order.push("read2")),
-    pacer.take(undefined, { write: true }).then(() => order.push("write2")),
-    pacer.take(undefined, { again: true, write: true }).then(() => order.push("again")),
-  ];
-  await clock.advanceAsync(1000);
-  await Promise.all(calls);
-  assert.deepEqual(order, ["again", "write1", "write2", "read1", "read2"]);
-});

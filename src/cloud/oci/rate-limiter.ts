@@ -96,19 +96,13 @@ export class TokenBucket implements CallPacer {
   }
 }
 
-export interface TakeOptions {
-  again?: boolean;
-  write?: boolean;
-}
-
 /** What OciSdkApi asks before each Core API attempt and tells after each answer. */
 export interface CallPacer {
   /**
    * Waits for this attempt's turn and resolves with the time it was let through. `again`: the attempt was
-   * just answered 429 and is sent once more; it goes before attempts that have not been sent yet. `write`:
-   * it changes something (a move, a lease); it goes before waiting reads.
+   * just answered 429 and is sent once more; it goes before attempts that have not been sent yet.
    */
-  take(signal?: AbortSignal, options?: TakeOptions): Promise<number>;
+  take(signal?: AbortSignal, options?: { again?: boolean }): Promise<number>;
   /** The API answered 429 to an attempt let through at `sentAt`. */
   throttled(sentAt?: number): void;
   /** The API answered anything but 429: the attempt used the API's budget. */
@@ -131,8 +125,6 @@ const GROW = 1.5;
 const OPEN_AFTER_MS = 30_000;
 
 interface Waiter {
-  /** 0: sent again after a 429, 1: a write, 2: a read; a lower rank goes first, in order within a rank. */
-  rank: number;
   resolve: (sentAt: number) => void;
   reject: (error: unknown) => void;
   signal: AbortSignal | undefined;
@@ -166,7 +158,7 @@ export class AdaptivePacer implements CallPacer {
     return this.#rate;
   }
 
-  take(signal?: AbortSignal, options: TakeOptions = {}): Promise<number> {
+  take(signal?: AbortSignal, options: { again?: boolean } = {}): Promise<number> {
     if (signal?.aborted) return Promise.reject(abortReason(signal));
     const now = this.clock.now();
     this.#revise(now);
@@ -177,7 +169,6 @@ export class AdaptivePacer implements CallPacer {
     this.#window.backlog = true;
     return new Promise<number>((resolve, reject) => {
       const waiter: Waiter = {
-        rank: options.again === true ? 0 : options.write === true ? 1 : 2,
         resolve,
         reject,
         signal,
@@ -188,9 +179,8 @@ export class AdaptivePacer implements CallPacer {
         },
       };
       signal?.addEventListener("abort", waiter.onAbort, { once: true });
-      const after = this.#queue.findIndex((w) => w.rank > waiter.rank);
-      if (after < 0) this.#queue.push(waiter);
-      else this.#queue.splice(after, 0, waiter);
+      if (options.again === true) this.#queue.unshift(waiter);
+      else this.#queue.push(waiter);
       this.#schedule();
     });
   }
