@@ -51,6 +51,9 @@ import { updateSummary } from "./lib/summary.ts";
  *                             [--scenario node-loss,kill-9,service-failure] [--token-ms T] [--out NAME]
  * --token-ms T  floatip tuned: `cluster setup --token T` (failure-detection timeout T ms, a heartbeat every
  *               T / 10 ms, at least 20); default: floatip's defaults (token 1000, heartbeat 100)
+ * --idle-jitter-ms J  adds a uniform random 0..J ms to each run's idle time (default 0): with J = the
+ *               monitor interval (10000) the failure falls at any point of the lease renewal cycle, not
+ *               always at the same one (30 s of idle is three renewals: it hit one in flight in 2 of 6 runs)
  * --idle-ms MS  how long the cluster idles between start-up and the failure (default 500): a move or a
  *               peer loss in it is a false detection, the safety check for a short token
  * --out NAME    results in bench/results/NAME.json and NAME.md and the summary section bench:NAME
@@ -71,7 +74,7 @@ const HTTP_PORT = 8080;
 const httpServiceMain = join(repoRoot, "dist/tools/testbed/http-service.js");
 
 const USAGE =
-  "usage: failover [--runs N>=1] [--latency-ms MS>=0] [--systems floatip,seed,keepalived] [--scenario node-loss,kill-9,service-failure] [--token-ms T (200-60000; floatip tuned)] [--idle-ms MS>=0] [--out NAME]";
+  "usage: failover [--runs N>=1] [--latency-ms MS>=0] [--systems floatip,seed,keepalived] [--scenario node-loss,kill-9,service-failure] [--token-ms T (200-60000; floatip tuned)] [--idle-ms MS>=0] [--idle-jitter-ms J>=0] [--out NAME]";
 const { values } = parseOrExit(
   () =>
     parseArgs({
@@ -83,6 +86,7 @@ const { values } = parseOrExit(
         "token-ms": { type: "string" },
         out: { type: "string", default: "failover" },
         "idle-ms": { type: "string", default: "500" },
+        "idle-jitter-ms": { type: "string", default: "0" },
         "results-dir": { type: "string", default: join(repoRoot, "bench/results") },
       },
     }),
@@ -93,6 +97,7 @@ const tunedTokenMs = parseOrExit(() => parseTokenMs(values["token-ms"]), USAGE);
 const tokenMs = tunedTokenMs ?? DEFAULT_TOKEN_MS;
 const outName = values.out ?? "failover";
 const idleMs = Number(values["idle-ms"]);
+const idleJitterMs = Number(values["idle-jitter-ms"]);
 const runs = Number(values.runs);
 const latencyMs = Number(values["latency-ms"]);
 const systems = (values.systems ?? "").split(",").filter((s): s is System => SYSTEMS.includes(s as System));
@@ -108,7 +113,9 @@ if (
   scenarioWords.some((w) => !SCENARIOS.includes(w as Scenario)) ||
   !/^[A-Za-z0-9_.-]+$/.test(outName) ||
   !Number.isInteger(idleMs) ||
-  idleMs < 0
+  idleMs < 0 ||
+  !Number.isInteger(idleJitterMs) ||
+  idleJitterMs < 0
 ) {
   process.stderr.write(`${USAGE}\n`);
   process.exit(2);
@@ -148,6 +155,10 @@ interface RunResult {
   movesBeforeDown?: number;
   /** floatip: membership changes that lost a peer, on either node, between start-up and the failure. */
   lossesBeforeDown?: number;
+  /** Idle time of this run between start-up and the failure (--idle-ms plus its jitter). */
+  idleMs?: number;
+  /** Link down minus the start of the last Core API write before it (the holder's lease renewal). */
+  lastWriteBeforeDownMs?: number;
   lastResponder?: string | null;
   cloudMoves?: number;
   answeredByTwo?: number;
@@ -528,7 +539,8 @@ async function oneRun(system: System, scenario: Scenario, run: number): Promise<
       () => probe.snapshot().lastResponder === "node1",
     );
     // Idle before the failure: the window in which a short token could declare a live peer lost.
-    await sleep(idleMs);
+    const idle = idleMs + Math.floor(Math.random() * idleJitterMs);
+    await sleep(idle);
     // The node the cloud and the client agree on right now is the one that fails: a system that moved
     // the VIP on its own after start-up is measured on the node it chose, and the move is reported.
     const holder = cloud.holderOf(VIP) ?? "";
@@ -571,6 +583,8 @@ async function oneRun(system: System, scenario: Scenario, run: number): Promise<
       holder,
       movesBeforeDown,
       ...(lossesBeforeDown === undefined ? {} : { lossesBeforeDown }),
+      idleMs: idle,
+      ...(await lastWriteBefore(cloud, downAt)),
       lastResponder: report.lastResponder,
       cloudMoves: cloud.movesOf(VIP).filter((a) => a.at >= downAt).length,
       answeredByTwo: report.answeredByTwo,
@@ -586,6 +600,21 @@ async function oneRun(system: System, scenario: Scenario, run: number): Promise<
     await cleanup();
     currentCleanup = undefined;
   }
+}
+
+/** The last Core API write that started before `at`: a renewal in flight leaves the holder's hint stale. */
+async function lastWriteBefore(
+  cloud: EmulatedCloud,
+  at: number,
+): Promise<Pick<RunResult, "lastWriteBeforeDownMs">> {
+  const state = (await cloud.state()) as {
+    requestLog?: { time: number; ms: number; method?: string; path: string }[];
+  };
+  const writes = (state.requestLog ?? [])
+    .filter((e) => e.path.startsWith("/20160918/") && e.method === "PUT" && e.time - e.ms < at)
+    .map((e) => e.time - e.ms);
+  const last = writes.at(-1);
+  return last === undefined ? {} : { lastWriteBeforeDownMs: round(at - last) };
 }
 
 /** The survivor's requests between detection and the move, from the emulator's request log. */
@@ -732,6 +761,7 @@ async function main(): Promise<void> {
     vip: VIP,
     probeIntervalMs: 10,
     idleMs,
+    idleJitterMs,
     /** floatip's failure detection: tuned = `cluster setup --token`, otherwise the defaults. */
     floatip: {
       tuned: tunedTokenMs !== undefined,
@@ -755,6 +785,7 @@ type Meta = {
   date: string;
   latencyMs: number;
   idleMs: number;
+  idleJitterMs: number;
   floatip: { tuned: boolean; tokenMs: number; heartbeatIntervalMs: number };
   runsPerSystem: number;
   elapsedS: number;
@@ -797,7 +828,7 @@ function summaryMarkdown(meta: Meta, summary: Summary): string {
     .filter((s) => s.system === "floatip" && s.outage !== undefined)
     .map(
       (s) =>
-        `- floatip ${s.scenario}: outage min ${s.outage?.min} / median ${s.outage?.median} / max ${s.outage?.max} ms; phase medians detect ${s.detect?.median ?? "-"}, cloud ${s.cloud?.median ?? "-"} (${s.apiCalls?.median ?? "-"} API call(s)), back ${s.back?.median ?? "-"}; idle ${meta.idleMs} ms before each failure: moves in ${s.movedBeforeDown.length}, a live peer declared lost in ${s.lostPeerBeforeDown.length} of ${s.ok} runs`,
+        `- floatip ${s.scenario}: outage min ${s.outage?.min} / median ${s.outage?.median} / max ${s.outage?.max} ms; phase medians detect ${s.detect?.median ?? "-"}, cloud ${s.cloud?.median ?? "-"} (${s.apiCalls?.median ?? "-"} API call(s)), back ${s.back?.median ?? "-"}; idle ${meta.idleMs}${meta.idleJitterMs ? ` + 0..${meta.idleJitterMs}` : ""} ms before each failure: moves in ${s.movedBeforeDown.length}, a live peer declared lost in ${s.lostPeerBeforeDown.length} of ${s.ok} runs`,
     );
   return [
     `## bench:failover${outName === "failover" ? "" : ` (${outName})`}: client outage and takeover`,
@@ -867,7 +898,7 @@ function markdown(meta: Meta, summary: Summary, tables: string[]): string {
     // A move or a lost peer before the failure is a false detection: the safety check for a short token.
     ...summary.map(
       (s) =>
-        `- ${s.scenario} ${s.system}: idle ${meta.idleMs} ms between start-up and the failure; moves by the system itself in ${s.movedBeforeDown.length} of ${s.ok} completed runs${s.system === "floatip" ? `, a live peer declared lost in ${s.lostPeerBeforeDown.length}` : ""}.`,
+        `- ${s.scenario} ${s.system}: idle ${meta.idleMs}${meta.idleJitterMs ? ` + 0..${meta.idleJitterMs} (random)` : ""} ms between start-up and the failure; moves by the system itself in ${s.movedBeforeDown.length} of ${s.ok} completed runs${s.system === "floatip" ? `, a live peer declared lost in ${s.lostPeerBeforeDown.length}` : ""}.`,
     ),
     ...summary
       .filter((s) => s.setupRetries > 0)
