@@ -31,7 +31,8 @@ export interface AgentFactory {
   /** Slow one-time set-up (cloud discovery and auth), done before cluster services start. */
   prepare?(config: ClusterConfig): Promise<void>;
   /** Every configured node is a member: state kept from a partition can be dropped. */
-  clusterWhole?(): Promise<void>;
+  /** `runningHere`: the addresses of the resources running on this node. */
+  clusterWhole?(runningHere?: readonly string[]): Promise<void>;
   /** Some configured node is not a member: partition-time state counts again. */
   clusterPartial?(): void;
   /** A node that was a member is no longer one (lost or cut off). */
@@ -77,7 +78,7 @@ export class LocalAgentFactory implements AgentFactory {
     private readonly cloud?: {
       agentFor(): ResourceAgent;
       warmUp(timeoutMs: number): Promise<void>;
-      clusterWhole(): Promise<void>;
+      clusterWhole(runningHere?: readonly string[]): Promise<void>;
       clusterPartial(): void;
       peersLost(): void;
       zone(): Promise<string | undefined>;
@@ -89,8 +90,8 @@ export class LocalAgentFactory implements AgentFactory {
     return config.properties["cloud"] === "oci" ? this.cloud?.zone() : undefined;
   }
 
-  async clusterWhole(): Promise<void> {
-    await this.cloud?.clusterWhole();
+  async clusterWhole(runningHere?: readonly string[]): Promise<void> {
+    await this.cloud?.clusterWhole(runningHere);
   }
 
   clusterPartial(): void {

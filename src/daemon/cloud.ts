@@ -91,8 +91,8 @@ export class OciAgentProvider {
   }
 
   /** See PrivateIpMover.forgetDisplacements; a no-op before the cloud layer was ever used. */
-  async clusterWhole(): Promise<void> {
-    await this.runtime?.mover.forgetDisplacements();
+  async clusterWhole(runningHere?: readonly string[]): Promise<void> {
+    await this.runtime?.mover.forgetDisplacements(runningHere);
   }
 
   /** See PrivateIpMover.clusterPartial. */

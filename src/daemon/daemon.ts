@@ -243,7 +243,10 @@ export class Daemon {
         if (lost) this.options.agents.peersLost?.();
         const current = node?.currentConfig ?? config;
         if (current.nodes.every((n) => online.includes(n.name))) {
-          this.options.agents.clusterWhole?.().catch((error: unknown) => {
+          const runningHere = Object.entries(executor.report())
+            .filter(([, r]) => r.state === "running")
+            .flatMap(([id]) => executor.paramsOf(id)?.["ip"] ?? []);
+          this.options.agents.clusterWhole?.(runningHere).catch((error: unknown) => {
             logger.warn({ err: error }, "could not forget partition-time displacements");
           });
         } else {

@@ -62,14 +62,17 @@ export class DisplacementMemory {
 
   /**
    * Forgets every displacement: once the cluster is whole again its coordinator decides who holds each
-   * VIP, and a remembered partition must not hold up a later, real failover.
+   * VIP, and a remembered partition must not hold up a later, real failover. With `runningHere`, the
+   * holds of VIPs not running here are forgotten too: one kept from before a partition in which another
+   * node took the VIP would count as a displacement at the next, real failover to this node.
    */
-  async forgetDisplacements(): Promise<void> {
+  async forgetDisplacements(runningHere?: ReadonlySet<string>): Promise<void> {
     await this.#load();
     for (const [vip, record] of this.#records) {
-      if (record.displaced === undefined) continue;
-      const { displaced: _gone, ...rest } = record;
-      await this.#update(vip, rest);
+      const staleHold = runningHere !== undefined && record.heldEpoch !== undefined && !runningHere.has(vip);
+      if (record.displaced === undefined && !staleHold) continue;
+      const { displaced: _gone, heldEpoch, ...rest } = record;
+      await this.#update(vip, staleHold || heldEpoch === undefined ? rest : { ...rest, heldEpoch });
     }
   }
 

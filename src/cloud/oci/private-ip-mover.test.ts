@@ -424,3 +424,23 @@ void test("a release that finds the VIP taken while the cluster is whole does no
   assert.equal((await moverA.claim(VIP)).outcome, "moved");
   assert.equal(api.byAddress(VIP)!.vnicId, a.vnics[0]!.vnicId);
 });
+
+void test("a heal forgets the hold of a VIP not running here: a later real failover to this node is immediate", async () => {
+  const { api, a, moverA, moverB } = world();
+  await moverA.claim(VIP);
+  await moverB.claim(VIP); // taken while A was cut off; A never saw it (its stop got no answer)
+  await moverA.forgetDisplacements([]); // the cluster is whole and the VIP does not run on A
+  moverA.clusterPartial(); // now B is lost for real, with its lease still running
+  assert.equal((await moverA.claim(VIP)).outcome, "moved");
+  assert.equal(api.byAddress(VIP)!.vnicId, a.vnics[0]!.vnicId);
+});
+
+void test("a heal keeps the hold of a VIP running here: taken in a later partition, it is not taken back", async () => {
+  const { api, b, moverA, moverB } = world();
+  await moverA.claim(VIP);
+  await moverA.forgetDisplacements([VIP]);
+  moverA.clusterPartial();
+  await moverB.claim(VIP); // the other side of a new partition took it
+  assert.equal((await moverA.claim(VIP)).outcome, "held-elsewhere");
+  assert.equal(api.byAddress(VIP)!.vnicId, b.vnics[0]!.vnicId);
+});

@@ -607,10 +607,13 @@ export class PrivateIpMover {
     };
   }
 
-  /** The cluster is whole again: displacements seen during a partition no longer hold a claim back. */
-  forgetDisplacements(): Promise<void> {
+  /**
+   * The cluster is whole again: displacements seen during a partition no longer hold a claim back, nor
+   * do holds of VIPs that are not running here (`runningHere`, when the caller knows it).
+   */
+  forgetDisplacements(runningHere?: readonly string[]): Promise<void> {
     this.#whole = true;
-    return this.#memory.forgetDisplacements();
+    return this.#memory.forgetDisplacements(runningHere === undefined ? undefined : new Set(runningHere));
   }
 
   /** Some configured node is not a member (lost, or behind a partition): displacements count again. */
