@@ -288,6 +288,7 @@ async function memoryCase(
     executor: LocalExecutor;
     runtime: OciRuntime;
     transport: Transport;
+    agent: OciVipAgent;
   }[] = [];
   const runtimes: OciRuntime[] = [];
   const t0 = Date.now();
@@ -356,7 +357,7 @@ async function memoryCase(
         logger,
         adoptConfig: () => false,
       });
-      running.push({ name, membership, executor, runtime, transport });
+      running.push({ name, membership, executor, runtime, transport, agent });
     }
     const holder = (ip: string): string | null | undefined =>
       [...assignments].reverse().find((a) => a.ip === ip)?.node;
@@ -386,6 +387,7 @@ async function memoryCase(
     // A lost node does nothing more: no heartbeats, no monitors, no cloud calls.
     victim.membership.stop();
     await victim.executor.close();
+    victim.agent.close();
     victim.runtime.close();
     const timeoutMs = 60_000 + (vipCount / rate) * 3000;
     await waitUntil(`every VIP of ${VICTIM} to move`, timeoutMs, () =>
@@ -421,6 +423,7 @@ async function memoryCase(
     for (const r of running) {
       r.membership.stop();
       await r.executor.close();
+      r.agent.close();
       r.runtime.close();
       await r.transport.close();
     }

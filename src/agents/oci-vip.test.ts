@@ -86,6 +86,8 @@ function cluster() {
       localAddress: address,
       clock,
       settings: { cloudCheckIntervalMs: CLOUD_CHECK_MS, leaseMs: LEASE_MS },
+      // Warm-up retries at the top of their spread, so tests know when each one comes.
+      random: () => 0,
     });
     return { local, mover, address, agent };
   };
@@ -355,4 +357,64 @@ void test("the holder's hint travels through the agents: a takeover with it writ
   assert.equal(takeover.state, "running");
   assert.equal(api.calls[0], "UpdatePrivateIp");
   assert.equal(api.byAddress(VIP)?.vnicId, b.local.vnics[0]!.vnicId);
+});
+
+/** Advances the clock a second at a time, letting the look-ups it triggers finish. */
+async function advanceSeconds(clock: ManualClock, seconds: number): Promise<void> {
+  for (let s = 0; s < seconds; s++) {
+    await clock.advanceAsync(1_000);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+void test("a standby keeps looking for a VIP the holder creates minutes later, then stops asking", async () => {
+  const { api, clock, a, b } = cluster();
+  assert.equal((await b.agent.probe(ctx())).state, "stopped");
+  // 16 nodes with 200 VIPs took 49 s to set up: the holder creates this one after 3 minutes.
+  await advanceSeconds(clock, 180);
+  const lookups = api.calls.filter((call) => call === "ListPrivateIps").length;
+  assert.ok(lookups >= 12 && lookups <= 20, `backed off: ${lookups} look-ups in 3 minutes`);
+  assert.equal(b.agent.warmingCount, 1, "still looking after 3 minutes");
+  await a.agent.start(ctx());
+  await advanceSeconds(clock, 15);
+  assert.equal(b.agent.warmingCount, 0, "found within the longest retry delay");
+  const afterFound = api.calls.length;
+  await advanceSeconds(clock, 60);
+  assert.equal(api.calls.length, afterFound, "no look-up once found");
+  const taken = await b.agent.start(ctx());
+  assert.equal(taken.state, "running");
+  assert.ok(!api.calls.slice(afterFound).includes("ListPrivateIps"), "the failover skips the lookup");
+});
+
+void test("a standby's warm-up gives up after a quarter of an hour and never runs twice for one VIP", async () => {
+  const { api, clock, b } = cluster();
+  await b.agent.probe(ctx());
+  await b.agent.probe(ctx()); // a re-probe (resource cleanup) while the first look-up still runs
+  await advanceSeconds(clock, 4);
+  // One warm-up: look-ups at 0, 1 and 3 s (two would have made six).
+  assert.equal(api.calls.filter((call) => call === "ListPrivateIps").length, 3);
+  await advanceSeconds(clock, 15 * 60);
+  assert.equal(b.agent.warmingCount, 0);
+  const calls = api.calls.length;
+  await advanceSeconds(clock, 120);
+  assert.equal(api.calls.length, calls, "no look-up after giving up");
+  assert.equal(clock.pendingTimers, 0, "no timer left behind");
+});
+
+void test("a standby's warm-up ends when the VIP starts here or the agent closes, leaving no timer", async () => {
+  const { api, clock, b } = cluster();
+  await b.agent.probe(ctx());
+  await b.agent.probe(ctx({ ip: "10.0.0.101", cidr_netmask: "24" }));
+  await advanceSeconds(clock, 2);
+  assert.equal(b.agent.warmingCount, 2);
+  assert.equal((await b.agent.start(ctx())).state, "running"); // creates 10.0.0.100 here
+  assert.equal(b.agent.warmingCount, 1, "the started VIP is no longer looked up");
+  b.agent.close();
+  assert.equal(b.agent.warmingCount, 0);
+  const calls = api.calls.length;
+  await advanceSeconds(clock, 120);
+  assert.equal(api.calls.length, calls, "nothing asked after close");
+  assert.equal(clock.pendingTimers, 0, "no timer left behind");
+  await b.agent.probe(ctx({ ip: "10.0.0.102", cidr_netmask: "24" }));
+  assert.equal(b.agent.warmingCount, 0, "a closed agent starts no warm-up");
 });

@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import type { Clock } from "../clock/clock.ts";
+import type { Clock, TimerHandle } from "../clock/clock.ts";
 import { describeError } from "../cloud/oci/errors.ts";
 import type { ClaimMode, ClaimResult, PrivateIpMover } from "../cloud/oci/private-ip-mover.ts";
 import type { OciSettings } from "../cloud/oci/settings.ts";
@@ -17,6 +17,25 @@ export interface OciVipAgentOptions {
   clock: Clock;
   settings: Pick<OciSettings, "cloudCheckIntervalMs" | "leaseMs">;
   logger?: Logger;
+  /** In [0, 1): spreads the standby's warm-up retries (Math.random by default). */
+  random?: () => number;
+}
+
+/**
+ * A standby's warm-up look-ups (see #warm) retry 1 s, 2 s, 4 s ... apart up to WARM_MAX_DELAY_MS, for at most
+ * WARM_GIVE_UP_MS: the holder may create hundreds of VIPs over a minute or more under the API's rate limit,
+ * and a standby that gave up before never learns the private IPs (three calls per VIP at failover, not one).
+ */
+const WARM_FIRST_DELAY_MS = 1_000;
+const WARM_MAX_DELAY_MS = 15_000;
+const WARM_GIVE_UP_MS = 15 * 60_000;
+/** One look-up's own deadline; a hung call must not hold the warm-up forever. */
+const WARM_LOOKUP_TIMEOUT_MS = 30_000;
+
+interface Warming {
+  readonly controller: AbortController;
+  readonly startedAt: number;
+  timer: TimerHandle | undefined;
 }
 
 /** Optional resource parameter: claim_mode=force lets an admin move take a VIP from a live holder. */
@@ -34,6 +53,9 @@ export class OciVipAgent implements ResourceAgent {
   readonly #options: OciVipAgentOptions;
   /** When the cloud was last asked about each VIP; absent means "ask at the next monitor". */
   readonly #lastCloudCheck = new Map<string, number>();
+  /** VIPs this standby is still looking up in the background, by VIP. */
+  readonly #warming = new Map<string, Warming>();
+  #closed = false;
 
   constructor(options: OciVipAgentOptions) {
     this.#options = options;
@@ -52,6 +74,8 @@ export class OciVipAgent implements ResourceAgent {
     const problems = this.validate(ctx.params);
     if (problems.length > 0) return { state: "failed", message: `FLOATIP_E_PARAM: ${problems.join("; ")}` };
     const ip = ctx.params.ip ?? "";
+    // The claim reads what it needs itself; a look-up still running would only spend the API's budget.
+    this.#stopWarming(ip);
     const mode: ClaimMode = ctx.params[CLAIM_MODE_PARAM] === "force" ? "force" : "normal";
     let claim: ClaimResult;
     // Started as soon as the cloud accepted the move, in parallel with the read-back that verifies it.
@@ -110,6 +134,7 @@ export class OciVipAgent implements ResourceAgent {
     // The local address goes first, so a peer that takes over after the release never overlaps with us.
     const local = await this.#local("stop", ctx);
     this.#lastCloudCheck.delete(ip);
+    this.#stopWarming(ip);
     if (local.state !== "stopped") return local;
     if (ip === "") return local;
     const released = await this.#options.mover.release(ip, { signal: ctx.signal });
@@ -146,7 +171,7 @@ export class OciVipAgent implements ResourceAgent {
     if (local.state !== "running") {
       // A standby learns the private IP's OCID now, in the background, so a failover skips that lookup.
       // inspect() never rejects: errors come back as an "unknown" result, which is fine to drop here.
-      if (ip !== "") this.#warm(ip, 30);
+      if (ip !== "") this.#warm(ip);
       return local;
     }
     const seen = await this.#options.mover.inspect(ip, { signal: ctx.signal });
@@ -222,13 +247,61 @@ export class OciVipAgent implements ResourceAgent {
     };
   }
 
-  /** Looks the VIP up until it exists (a peer may create it a moment later); failures just end it. */
-  #warm(ip: string, attemptsLeft: number): void {
-    void this.#options.mover.inspect(ip, { signal: AbortSignal.timeout(30_000) }).then((seen) => {
-      if (seen.state !== "held" && attemptsLeft > 1) {
-        this.#options.clock.setTimeout(() => this.#warm(ip, attemptsLeft - 1), 1_000);
+  /**
+   * Looks the VIP up in the background until it exists (the holder may create it minutes later), so the
+   * mover knows its OCID and tags when a failover brings it here. Ends when found, when the VIP starts or
+   * stops here, at close(), or after WARM_GIVE_UP_MS; one look-up per VIP at a time.
+   */
+  #warm(ip: string): void {
+    if (this.#closed || this.#warming.has(ip)) return;
+    const warming: Warming = {
+      controller: new AbortController(),
+      startedAt: this.#options.clock.now(),
+      timer: undefined,
+    };
+    this.#warming.set(ip, warming);
+    this.#warmAttempt(ip, warming, 0);
+  }
+
+  #warmAttempt(ip: string, warming: Warming, attempt: number): void {
+    warming.timer = undefined;
+    const signal = AbortSignal.any([warming.controller.signal, AbortSignal.timeout(WARM_LOOKUP_TIMEOUT_MS)]);
+    // inspect() reports cloud errors as "unknown" and rejects only when aborted: both mean "try again later".
+    const done = (found: boolean): void => {
+      if (this.#warming.get(ip) !== warming) return;
+      const { clock } = this.#options;
+      if (found || clock.now() - warming.startedAt >= WARM_GIVE_UP_MS) {
+        this.#warming.delete(ip);
+        return;
       }
-    });
+      const ceiling = Math.min(WARM_MAX_DELAY_MS, WARM_FIRST_DELAY_MS * 2 ** attempt);
+      // Up to a quarter earlier: standbys that probed together do not all ask the API at the same moment.
+      const delay = Math.round(ceiling * (1 - 0.25 * (this.#options.random ?? Math.random)()));
+      warming.timer = clock.setTimeout(() => this.#warmAttempt(ip, warming, attempt + 1), delay);
+    };
+    void this.#options.mover.inspect(ip, { signal }).then(
+      (seen) => done(seen.state === "held"),
+      () => done(false),
+    );
+  }
+
+  #stopWarming(ip: string): void {
+    const warming = this.#warming.get(ip);
+    if (!warming) return;
+    this.#warming.delete(ip);
+    warming.controller.abort();
+    if (warming.timer !== undefined) this.#options.clock.clearTimeout(warming.timer);
+  }
+
+  /** Ends every background look-up; the agent is not used after this. */
+  close(): void {
+    this.#closed = true;
+    for (const ip of [...this.#warming.keys()]) this.#stopWarming(ip);
+  }
+
+  /** VIPs still being looked up in the background (for tests and diagnostics). */
+  get warmingCount(): number {
+    return this.#warming.size;
   }
 
   #cloudCheckDue(ip: string): boolean {

@@ -116,6 +116,7 @@ export class OciAgentProvider {
   }
 
   close(): void {
+    this.agent?.close();
     this.runtime?.close();
   }
 }
