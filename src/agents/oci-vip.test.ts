@@ -130,9 +130,10 @@ void test("a node stopped before it noticed it was displaced still does not take
 });
 
 void test("start of a displaced node reports FLOATIP_E_VIP_HELD_ELSEWHERE as stopped and adds no address", async () => {
-  const { a, b } = cluster();
+  const { clock, a, b } = cluster();
   await a.agent.start(ctx());
   await b.agent.start(ctx());
+  clock.advance(CLOUD_CHECK_MS); // A's next cloud check
   assert.equal((await a.agent.monitor(ctx())).state, "stopped"); // A sees it was displaced
   const again = await a.agent.start(ctx());
   assert.equal(again.state, "stopped");
@@ -164,25 +165,53 @@ void test("start fails and releases the lease when the local address cannot be c
   assert.equal(readHoldTags(api.byAddress(VIP)!.freeformTags).leaseUntil, 0);
 });
 
-void test("monitor checks the host every time and the cloud right after start, then only every interval", async () => {
+void test("monitor checks the host every time and the cloud an interval after the start's verified claim", async () => {
   const { api, clock, a } = cluster();
   await a.agent.start(ctx());
   api.calls.length = 0;
+  // The claim's read-back was the cloud check: a mass failover must not read every moved VIP again.
   assert.equal((await a.agent.monitor(ctx())).state, "running");
-  assert.ok(api.calls.includes("GetPrivateIp"), "cloud checked right after start");
-  api.calls.length = 0;
   clock.advance(CLOUD_CHECK_MS - 1);
   assert.equal((await a.agent.monitor(ctx())).state, "running");
-  assert.equal(api.calls.length, 0, "no cloud call inside the interval");
+  assert.deepEqual(api.calls, [], "no cloud call inside the interval after the start");
   clock.advance(1);
   await a.agent.monitor(ctx());
   assert.ok(api.calls.includes("GetPrivateIp"));
-  assert.equal(a.address.calls.filter((call) => call === "monitor").length, 3);
+  api.calls.length = 0;
+  clock.advance(CLOUD_CHECK_MS - 1);
+  await a.agent.monitor(ctx());
+  assert.deepEqual(api.calls, [], "no cloud call inside the interval after a monitor's check");
+  clock.advance(1);
+  await a.agent.monitor(ctx());
+  assert.ok(api.calls.includes("GetPrivateIp"));
+  assert.equal(a.address.calls.filter((call) => call === "monitor").length, 5);
+});
+
+void test("after a start, monitors renew the lease before a third of it has passed, not later", async () => {
+  const { api, clock, a } = cluster();
+  const slow = new OciVipAgent({
+    mover: a.mover,
+    localAddress: a.address,
+    clock,
+    settings: { cloudCheckIntervalMs: 120_000, leaseMs: LEASE_MS },
+  });
+  await slow.start(ctx());
+  const written = readHoldTags(api.byAddress(VIP)!.freeformTags).leaseUntil;
+  clock.advance(LEASE_MS / 3);
+  api.calls.length = 0;
+  assert.equal((await slow.monitor(ctx())).state, "running");
+  assert.deepEqual(
+    api.calls,
+    ["GetPrivateIp", "UpdatePrivateIp"],
+    "read and renewed at a third of the lease",
+  );
+  assert.ok(readHoldTags(api.byAddress(VIP)!.freeformTags).leaseUntil > written);
 });
 
 void test("monitor stays running with 'cloud check unknown' on a cloud error while the address is here", async () => {
-  const { api, a } = cluster();
+  const { api, clock, a } = cluster();
   await a.agent.start(ctx());
+  clock.advance(CLOUD_CHECK_MS); // the next cloud check is due
   api.beforeCall = () => {
     throw new Error("Failed retrieving certificates from localhost");
   };

@@ -106,6 +106,8 @@ export class OciVipAgent implements ResourceAgent {
     if (claim.outcome === "held-elsewhere" || claim.outcome === "lost-race") {
       return { state: "stopped", displaced: true, message: heldElsewhereMessage(ip, claim) };
     }
+    // The claim ended with a read showing the VIP here under a lease it just wrote.
+    const checkedAt = this.#options.clock.now();
     const local = await (localStart ?? this.#local("start", ctx));
     if (local.state !== "running") {
       // The cloud points the VIP here but this host cannot serve it: let a peer take it at once.
@@ -115,8 +117,9 @@ export class OciVipAgent implements ResourceAgent {
         message: `${ip} is on this VNIC in the cloud but the local address failed: ${local.message ?? local.state}${released.outcome === "failed" ? `; lease release failed too: ${released.reason}` : ""}`,
       };
     }
-    // The cloud is checked at the next monitor, right after the start.
-    this.#lastCloudCheck.delete(ip);
+    // That read is a cloud check: a monitor reading again at once would spend a GET per VIP (and renew a
+    // fresh lease) in the middle of a mass failover. The next check still comes within a third of the lease.
+    this.#lastCloudCheck.set(ip, checkedAt);
     const verifiedAt = this.#options.clock.now();
     const moved = appliedAt ?? verifiedAt;
     return {
