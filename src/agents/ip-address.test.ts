@@ -263,3 +263,88 @@ void test("parseInterfaces treats admin-down and carrier-down links as not up", 
     ],
   );
 });
+
+const showCalls = (fake: FakeHost): number => fake.calls.filter((c) => c === "ip -j addr show").length;
+
+void test("monitors of many addresses share one interface read: 200 checks, 2 reads, each answer right", async () => {
+  const fake = host();
+  for (let i = 0; i < 100; i++) fake.links[1]?.addrs.push({ local: `10.0.0.${100 + i}`, prefixlen: 24 });
+  // A clock that stands still: every check below comes within the spacing of the previous read.
+  const agent = new IpAddressAgent({ run: fake.run, garp: false, checkReadSpacingMs: 50, now: () => 0 });
+  const results = await Promise.all(
+    Array.from({ length: 200 }, (_, i) => agent.monitor(ctx({ ip: `10.0.0.${100 + (i % 100)}` }))),
+  );
+  assert.deepEqual(new Set(results.map((r) => r.state)), new Set(["running"]));
+  const absent = await Promise.all([
+    agent.monitor(ctx({ ip: "10.0.0.250" })),
+    agent.probe(ctx({ ip: "10.0.0.251" })),
+  ]);
+  assert.deepEqual(
+    absent.map((r) => r.state),
+    ["stopped", "stopped"],
+  );
+  // The first check reads at once; the other 199 wait for one read; the last two for one more.
+  assert.equal(showCalls(fake), 3, fake.calls.join("\n"));
+});
+
+void test("a check never uses a read from before it asked: an address removed by hand is seen gone at once", async () => {
+  const fake = host();
+  const agent = new IpAddressAgent({ run: fake.run, garp: false, checkReadSpacingMs: 200 });
+  await agent.start(ctx({ ip: "10.0.0.100" }));
+  assert.equal((await agent.monitor(ctx({ ip: "10.0.0.100" }))).state, "running");
+  if (fake.links[1]) fake.links[1].addrs = fake.links[1].addrs.filter((a) => a.local !== "10.0.0.100");
+  const before = Date.now();
+  const gone = await agent.monitor(ctx({ ip: "10.0.0.100" }));
+  assert.equal(gone.state, "stopped", "the check right after the removal must read again");
+  // It waited for the spacing instead of spawning a second read within it.
+  assert.ok(Date.now() - before >= 150, `answered after ${Date.now() - before} ms`);
+  if (fake.links[1]) fake.links[1].up = false;
+  fake.links[1]?.addrs.push({ local: "10.0.0.100", prefixlen: 24 });
+  assert.match((await agent.monitor(ctx({ ip: "10.0.0.100" }))).message ?? "", /link is down/);
+});
+
+void test("shared check reads are spaced by checkReadSpacingMs; 0 gives every check its own read", async () => {
+  const fake = host();
+  const times: number[] = [];
+  const run: typeof fake.run = async (cmd, args, opts) => {
+    if (args[0] === "-j") times.push(Date.now());
+    return fake.run(cmd, args, opts);
+  };
+  const agent = new IpAddressAgent({ run, garp: false, checkReadSpacingMs: 100 });
+  for (let i = 0; i < 4; i++) await agent.monitor(ctx({ ip: "10.0.0.100" }));
+  assert.equal(times.length, 4);
+  for (let i = 1; i < times.length; i++) {
+    const gap = (times[i] ?? 0) - (times[i - 1] ?? 0);
+    assert.ok(gap >= 95, `reads ${gap} ms apart`);
+  }
+  const unshared = host();
+  const eager = new IpAddressAgent({ run: unshared.run, garp: false, checkReadSpacingMs: 0 });
+  await Promise.all(Array.from({ length: 5 }, () => eager.monitor(ctx({ ip: "10.0.0.100" }))));
+  assert.equal(showCalls(unshared), 5);
+});
+
+void test("a cancelled check leaves the shared read to the others; a failed read is not kept", async () => {
+  const fake = host();
+  fake.links[1]?.addrs.push({ local: "10.0.0.100", prefixlen: 24 });
+  const agent = new IpAddressAgent({ run: fake.run, garp: false, checkReadSpacingMs: 100 });
+  await agent.monitor(ctx({ ip: "10.0.0.100" }));
+  const cancel = new AbortController();
+  const cancelled = agent.monitor({ resourceId: "a", params: { ip: "10.0.0.100" }, signal: cancel.signal });
+  const kept = agent.monitor(ctx({ ip: "10.0.0.100" }));
+  cancel.abort();
+  const [a, b] = await Promise.all([cancelled, kept]);
+  assert.equal(a.state, "unknown");
+  assert.match(a.message ?? "", /FLOATIP_E_COMMAND_ABORTED/);
+  assert.equal(b.state, "running");
+  fake.failShow = "timeout";
+  const failed = await Promise.all([
+    agent.monitor(ctx({ ip: "10.0.0.100" })),
+    agent.monitor(ctx({ ip: "10.0.0.100" })),
+  ]);
+  assert.deepEqual(
+    failed.map((r) => r.state),
+    ["unknown", "unknown"],
+  );
+  fake.failShow = undefined;
+  assert.equal((await agent.monitor(ctx({ ip: "10.0.0.100" }))).state, "running");
+});

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { AgentContext, AgentResult, ResourceAgent } from "./agent.ts";
-import { runCommand } from "./command-runner.ts";
+import { CommandError, runCommand } from "./command-runner.ts";
 
 /**
  * Native replacement for ocf:heartbeat:IPaddr2 (IPv4): puts the address on the interface whose subnet holds
@@ -22,6 +22,13 @@ export interface IpAddressAgentOptions {
   garp?: boolean;
   /** Per-command timeout (default 5000 ms). */
   commandTimeoutMs?: number;
+  /**
+   * Monitors and probes share interface reads: at most one `ip -j addr show` per this many ms serves all
+   * of them (default 1000; 0 gives every check its own read). Starts and stops always read on their own.
+   */
+  checkReadSpacingMs?: number;
+  /** Monotonic milliseconds, for the spacing above (default performance.now). */
+  now?: () => number;
 }
 
 /** One IPv4 address as `ip -j addr show` reports it. */
@@ -260,11 +267,19 @@ export class IpAddressAgent implements ResourceAgent {
   private readonly commandTimeoutMs: number;
   /** Background gratuitous ARP per address; kept so stop and close can cancel and await it. */
   private readonly garpTasks = new Map<string, GarpTask>();
+  private readonly checkReadSpacingMs: number;
+  private readonly now: () => number;
+  /** When the last shared read for checks started (-Infinity: none yet). */
+  private lastCheckReadAtMs = -Infinity;
+  /** A shared read that has not started yet: every check that joins it asked before it starts. */
+  private pendingCheckRead: Promise<InterfaceView[]> | undefined;
 
   constructor(options: IpAddressAgentOptions = {}) {
     this.run = options.run ?? runCommand;
     this.garp = options.garp ?? true;
     this.commandTimeoutMs = options.commandTimeoutMs ?? 5000;
+    this.checkReadSpacingMs = options.checkReadSpacingMs ?? 1000;
+    this.now = options.now ?? (() => performance.now());
   }
 
   validate(params: Readonly<Record<string, string>>): string[] {
@@ -350,7 +365,7 @@ export class IpAddressAgent implements ResourceAgent {
   private async check(ctx: AgentContext): Promise<AgentResult> {
     // A monitor that cannot run `ip` has no evidence either way: "unknown", not "failed".
     return this.guard(ctx, "unknown", async (params) => {
-      const presence = assessPresence(params, await this.readInterfaces(ctx.signal));
+      const presence = assessPresence(params, await this.readInterfacesForCheck(ctx.signal));
       if (presence.kind === "conflict")
         return { state: "failed", message: `FLOATIP_E_IP_CONFLICT: ${presence.detail}` };
       if (presence.kind === "absent") return { state: "stopped", message: `${params.ip} is not configured` };
@@ -411,6 +426,39 @@ export class IpAddressAgent implements ResourceAgent {
   }
 
   /**
+   * Interfaces for a monitor or probe. 200 VIPs monitored every 10 s were 20 `ip` spawns a second; now
+   * checks share one read, at most one per checkReadSpacingMs. A check never gets a read that started
+   * before it asked, so its answer is never older than the check itself (an address removed by hand and
+   * checked at once is seen gone); the price is waiting up to the spacing when a read just started.
+   */
+  private async readInterfacesForCheck(signal: AbortSignal): Promise<InterfaceView[]> {
+    if (this.checkReadSpacingMs <= 0) return this.readInterfaces(signal);
+    if (this.pendingCheckRead === undefined) {
+      const now = this.now();
+      const waitMs = this.lastCheckReadAtMs + this.checkReadSpacingMs - now;
+      if (waitMs <= 0) {
+        // Nothing read lately: this check reads at once, on its own (later ones cannot join a started read).
+        this.lastCheckReadAtMs = now;
+        return this.readInterfaces(signal);
+      }
+      const result = this.sharedCheckRead(waitMs);
+      this.pendingCheckRead = result;
+      // If every check waiting for it was cancelled, nobody awaits a failure: it is not unhandled.
+      result.catch(() => undefined);
+    }
+    return abortable(this.pendingCheckRead, signal);
+  }
+
+  /** Reads after waitMs for every check that joined meanwhile; from the start on, new checks wait for the next. */
+  private async sharedCheckRead(waitMs: number): Promise<InterfaceView[]> {
+    await sleep(waitMs);
+    this.pendingCheckRead = undefined;
+    this.lastCheckReadAtMs = this.now();
+    // No single check's signal: one cancelled check must not fail the others; the command timeout bounds it.
+    return this.readInterfaces(new AbortController().signal);
+  }
+
+  /**
    * Sends arp_count gratuitous ARPs arp_interval apart, the first at once. iputils arping lingers ~1 s after
    * its single packet, so every packet is its own process and start does not wait for any of them.
    */
@@ -453,4 +501,28 @@ export class IpAddressAgent implements ResourceAgent {
     await task.done;
     if (this.garpTasks.get(ip) === task) this.garpTasks.delete(ip);
   }
+}
+
+/** The shared read's outcome, or FLOATIP_E_COMMAND_ABORTED as soon as this check is cancelled. */
+function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  const cancelled = (): CommandError =>
+    new CommandError(
+      "FLOATIP_E_COMMAND_ABORTED",
+      "ip -j addr show was cancelled while waiting for a shared read",
+    );
+  if (signal.aborted) return Promise.reject(cancelled());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(cancelled());
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error as Error);
+      },
+    );
+  });
 }
