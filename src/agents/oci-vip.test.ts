@@ -173,14 +173,14 @@ void test("monitor checks the host every time and the cloud an interval after th
   assert.equal((await a.agent.monitor(ctx())).state, "running");
   clock.advance(CLOUD_CHECK_MS - 1);
   assert.equal((await a.agent.monitor(ctx())).state, "running");
-  assert.deepEqual(api.calls, [], "no cloud call inside the interval after the start");
+  assert.equal(api.calls.length, 0, "no cloud call inside the interval after the start");
   clock.advance(1);
   await a.agent.monitor(ctx());
   assert.ok(api.calls.includes("GetPrivateIp"));
   api.calls.length = 0;
   clock.advance(CLOUD_CHECK_MS - 1);
   await a.agent.monitor(ctx());
-  assert.deepEqual(api.calls, [], "no cloud call inside the interval after a monitor's check");
+  assert.equal(api.calls.length, 0, "no cloud call inside the interval after a monitor's check");
   clock.advance(1);
   await a.agent.monitor(ctx());
   assert.ok(api.calls.includes("GetPrivateIp"));
