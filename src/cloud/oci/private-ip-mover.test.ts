@@ -286,6 +286,40 @@ void test("with the holder's hint a takeover is one guarded write before the rea
   assert.deepEqual(readHoldTags(stored.freeformTags).epoch, 2);
 });
 
+void test("a node that held the VIP before the peer took it over cleanly still takes it back with the peer's hint in one write", async () => {
+  // bench:scale netns: the VIPs were first placed on node1 (before their location constraint), moved to
+  // node2, and node1's last view of each was its own release: it ignored node2's hints (three calls per VIP).
+  const { api, a, moverA, moverB } = world();
+  await moverA.claim(VIP);
+  assert.deepEqual(await moverA.release(VIP), { outcome: "released" });
+  assert.equal((await moverB.claim(VIP)).outcome, "moved");
+  const hint = moverB.claimHint(VIP);
+  assert.ok(hint);
+  api.calls.length = 0;
+  const result = await moverA.claim(VIP, { hint });
+  assert.equal(result.outcome, "moved");
+  assert.deepEqual(api.calls, ["UpdatePrivateIp", "GetPrivateIp"], "the hinted write, then its read-back");
+  assert.equal(api.byAddress(VIP)!.vnicId, a.vnics[0]!.vnicId);
+  assert.equal(readHoldTags(api.byAddress(VIP)!.freeformTags).epoch, 3);
+});
+
+void test("a node holding the VIP given a peer's older hint reads first and keeps the VIP, without a blind write", async () => {
+  const { api, a, moverA, moverB } = world();
+  await moverB.claim(VIP);
+  const oldHint = moverB.claimHint(VIP);
+  assert.equal((await moverA.claim(VIP)).outcome, "moved");
+  api.calls.length = 0;
+  const result = await moverA.claim(VIP, { hint: oldHint });
+  assert.equal(result.outcome, "already");
+  assert.equal(api.calls[0], "GetPrivateIp", "read first: the hint's hold is older than ours");
+  assert.equal(api.byAddress(VIP)!.vnicId, a.vnics[0]!.vnicId);
+  assert.equal(
+    readHoldTags(api.byAddress(VIP)!.freeformTags).epoch,
+    2,
+    "no new epoch for a VIP already here",
+  );
+});
+
 void test("a hint made stale by the holder's lease renewal costs a 412 and the claim still moves the VIP", async () => {
   const { api, b, clock, moverA, moverB } = world();
   await moverA.claim(VIP);

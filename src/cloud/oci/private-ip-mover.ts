@@ -587,8 +587,11 @@ export class PrivateIpMover {
   #fromHint(vip: string, text: string | undefined, target: Target): Versioned<PrivateIpInfo> | undefined {
     const hint = decodeClaimHint(text);
     const known = this.#known.get(vip);
-    if (!hint || !known || known.ours) return undefined;
+    if (!hint || !known) return undefined;
     const { value } = known.seen;
+    // Our last view shows the VIP here: only a newer hold of the peer's (it took the VIP after that view,
+    // typically after our own release) makes the hint worth a write; otherwise read, it may well be ours.
+    if (known.ours && hint.epoch <= readHoldTags(value.freeformTags).epoch) return undefined;
     if (otherTagsDigest(value.freeformTags) !== hint.otherTags) return undefined;
     const seenHolder = readHoldTags(value.freeformTags).holder;
     const holder = seenHolder === target.local.instanceId ? undefined : seenHolder;
