@@ -74,10 +74,16 @@ const { values } = parseOrExit(
          * by the survivors: R / (nodes - 1) each) or calls per second.
          */
         "client-rates": { type: "string", default: "off,auto" },
+        /**
+         * Memory mode set-up: "direct" (the configuration has the resources and their location constraints
+         * from the start) or "staged" (resources first, then the constraints, as netns mode does through the
+         * admin API: every VIP is first created on node1, the first node, then moved to node2).
+         */
+        "memory-setup": { type: "string", default: "direct" },
         "results-dir": { type: "string", default: join(repoRoot, "bench/results") },
       },
     }),
-  "usage: scale [--modes memory,netns] [--nodes 2,16] [--netns-nodes N,...] [--vips 200] [--netns-vips N] [--rate R] [--latency-ms MS] [--client-rates off,auto,N[/B]] [--idle-seconds S]",
+  "usage: scale [--modes memory,netns] [--nodes 2,16] [--netns-nodes N,...] [--vips 200] [--netns-vips N] [--rate R] [--latency-ms MS] [--client-rates off,auto,N[/B]] [--idle-seconds S] [--memory-setup direct|staged]",
 );
 const modes = (values.modes ?? "").split(",").filter((m): m is Mode => MODES.includes(m as Mode));
 const nodeCounts = (values.nodes ?? "").split(",").map(Number);
@@ -88,6 +94,7 @@ const rate = Number(values.rate);
 const latencyMs = Number(values["latency-ms"]);
 const idleSeconds = Number(values["idle-seconds"]);
 const clientRates = (values["client-rates"] ?? "").split(",").filter(Boolean);
+const memorySetup = values["memory-setup"];
 if (
   !modes.length ||
   [...nodeCounts, ...netnsNodeCounts].some((n) => !Number.isInteger(n) || n < 2 || n > 38) ||
@@ -96,10 +103,11 @@ if (
   !(latencyMs >= 0) ||
   !(idleSeconds >= 1) ||
   !clientRates.length ||
+  (memorySetup !== "direct" && memorySetup !== "staged") ||
   clientRates.some((c) => c !== "off" && c !== "auto" && !/^\d+(\.\d+)?(\/\d+)?$/.test(c))
 ) {
   process.stderr.write(
-    "usage: scale [--modes memory,netns] [--nodes 2,16 (2-38)] [--vips 1-200] [--netns-vips 1-200] [--rate R>0] [--latency-ms MS] [--idle-seconds S>=1] [--client-rates off,auto,N]\n",
+    "usage: scale [--modes memory,netns] [--nodes 2,16 (2-38)] [--vips 1-200] [--netns-vips 1-200] [--rate R>0] [--latency-ms MS] [--idle-seconds S>=1] [--client-rates off,auto,N] [--memory-setup direct|staged]\n",
   );
   process.exit(2);
 }
@@ -123,6 +131,8 @@ interface CaseResult {
   nodes: number;
   /** FLOATIP_OCI_RATE_LIMIT of every node ("off": none). */
   clientRate: string;
+  /** Memory mode: how the VIPs reached the victim (see --memory-setup). */
+  setup?: string;
   vips: number;
   rate: number;
   ok: boolean;
@@ -204,11 +214,15 @@ function countingTransport(inner: Transport, counter: { bytes: number; packets: 
   };
 }
 
-function benchConfig(nodes: string[], vips: string[]): ClusterConfig {
+function benchConfig(
+  nodes: string[],
+  vips: string[],
+  options: { constraints: boolean; epoch: number },
+): ClusterConfig {
   return clusterConfigSchema.parse({
     formatVersion: 1,
     name: "scale",
-    epoch: 1,
+    epoch: options.epoch,
     nodes: nodes.map((name, i) => ({ name, id: i + 1, addrs: [nodeAddr(i)] })),
     properties: { cloud: "oci" },
     resources: vips.map((ip, i) => ({
@@ -223,12 +237,14 @@ function benchConfig(nodes: string[], vips: string[]): ClusterConfig {
       ],
     })),
     constraints: {
-      location: vips.map((_, i) => ({
-        id: `loc-VIP_${i + 1}`,
-        resource: `VIP_${i + 1}`,
-        node: VICTIM,
-        score: 100,
-      })),
+      location: options.constraints
+        ? vips.map((_, i) => ({
+            id: `loc-VIP_${i + 1}`,
+            resource: `VIP_${i + 1}`,
+            node: VICTIM,
+            score: 100,
+          }))
+        : [],
     },
   });
 }
@@ -274,7 +290,8 @@ async function memoryCase(
     },
   );
   const network = new MemoryNetwork({ clock: systemClock, latencyMs: 1 });
-  const config = benchConfig(names, vips);
+  const staged = memorySetup === "staged";
+  const config = benchConfig(names, vips, { constraints: !staged, epoch: 1 });
   const key = randomBytes(32);
   const logger = silentLogger();
   const counters = new Map(names.map((n) => [n, { bytes: 0, packets: 0 }]));
@@ -289,6 +306,7 @@ async function memoryCase(
     runtime: OciRuntime;
     transport: Transport;
     agent: OciVipAgent;
+    node: ClusterNode;
   }[] = [];
   const runtimes: OciRuntime[] = [];
   const t0 = Date.now();
@@ -357,10 +375,25 @@ async function memoryCase(
         logger,
         adoptConfig: () => false,
       });
-      running.push({ name, membership, executor, runtime, transport, agent });
+      running.push({ name, membership, executor, runtime, transport, agent, node });
     }
     const holder = (ip: string): string | null | undefined =>
       [...assignments].reverse().find((a) => a.ip === ip)?.node;
+    if (staged) {
+      // As netns mode's admin API calls do: without constraints every VIP goes to the first node, then the
+      // constraints move them to the victim (node1 held and released each one first).
+      const first = names[0] ?? "node1";
+      await waitUntil(`all ${vipCount} VIPs on ${first} in the cloud`, 120_000 + vipCount * 500, () => {
+        const uncaught = fatalError();
+        if (uncaught) throw uncaught;
+        return vips.every((ip) => holder(ip) === first);
+      });
+      log(
+        `  memory ${nodeCount} nodes: ${vipCount} VIPs on ${first} after ${round((Date.now() - t0) / 1000, 1)} s`,
+      );
+      const constrained = benchConfig(names, vips, { constraints: true, epoch: 2 });
+      for (const r of running) r.node.applyConfig(constrained);
+    }
     await waitUntil(`all ${vipCount} VIPs on ${VICTIM} in the cloud`, 120_000 + vipCount * 500, () => {
       const uncaught = fatalError();
       if (uncaught) throw uncaught;
@@ -410,6 +443,7 @@ async function memoryCase(
       mode: "memory",
       nodes: nodeCount,
       clientRate: clientRate ?? "off",
+      setup: memorySetup,
       vips: vipCount,
       rate,
       ok: move.allMovedMs !== undefined,
@@ -648,6 +682,7 @@ function scaleTable(results: readonly CaseResult[]): string {
       "(after detect)",
       "Core calls",
       "429s",
+      "412s",
       "calls/VIP",
       "answered/VIP",
       "x call bound",
@@ -657,7 +692,7 @@ function scaleTable(results: readonly CaseResult[]): string {
       "B/pkt",
     ],
     results.map((r) => [
-      r.mode,
+      r.setup === "staged" ? `${r.mode} (staged)` : r.mode,
       String(r.nodes),
       String(r.vips),
       String(r.rate),
@@ -670,6 +705,7 @@ function scaleTable(results: readonly CaseResult[]): string {
       f(r.move?.ratioAfterDetect, 2),
       f(r.move?.coreCalls),
       f(r.move?.throttled),
+      f(r.move?.preconditionFailed),
       f(r.move?.callsPerVip, 2),
       r.move ? f((r.move.coreCalls - r.move.throttled) / r.move.vips, 2) : "-",
       f(r.move?.ratioToCallBound, 2),

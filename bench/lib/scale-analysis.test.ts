@@ -17,7 +17,7 @@ void test("analyseMove times the first move of each VIP away from the victim and
     requests: [
       { time: 900, status: 200, op: "GET /privateIps" },
       { time: 1200, status: 429, op: "PUT /privateIps" },
-      { time: 1400, status: 200, op: "PUT /privateIps" },
+      { time: 1400, status: 412, op: "PUT /privateIps" },
       { time: 2100, status: 200, op: "GET /privateIps" },
       { time: 2150, status: 200, op: "PUT /privateIps" },
       { time: 3000, status: 200, op: "GET /privateIps" },
@@ -33,6 +33,7 @@ void test("analyseMove times the first move of each VIP away from the victim and
   assert.equal(r.ratioAfterDetect, 1);
   assert.equal(r.coreCalls, 4);
   assert.equal(r.throttled, 1);
+  assert.equal(r.preconditionFailed, 1, "a stale ETag's 412 is counted");
   assert.equal(r.callsPerVip, 2);
   assert.equal(r.ratioToCallBound, 0.8, "3 answered calls at 2/s: 1500 ms");
   assert.deepEqual(r.byOp, { "PUT /privateIps": 3, "GET /privateIps": 1 });

@@ -31,6 +31,8 @@ export interface MoveAnalysis {
   ratioAfterDetect?: number;
   coreCalls: number;
   throttled: number;
+  /** 412 answers in the window: guarded writes with a stale ETag (a stale handover hint, a race). */
+  preconditionFailed: number;
   callsPerVip?: number;
   /**
    * allMovedMs / (answered calls other than 429 / rate): against the least time the rate limit allows
@@ -93,6 +95,7 @@ export function analyseMove(input: {
       : { ratioAfterDetect: (allMovedMs - input.detectMs) / boundMs }),
     coreCalls: window.length,
     throttled: window.filter((r) => r.status === 429).length,
+    preconditionFailed: window.filter((r) => r.status === 412).length,
     ...(moves.size ? { callsPerVip: window.length / moves.size } : {}),
     ...(allMovedMs === undefined || window.length === 0
       ? {}
