@@ -8,7 +8,7 @@ import { validateIpAddressParams } from "./ip-address.ts";
 
 /** What the agent needs from the cloud side; PrivateIpMover in production. */
 export type VipMover = Pick<PrivateIpMover, "claim" | "release" | "inspect" | "renew"> &
-  Partial<Pick<PrivateIpMover, "claimHint">>;
+  Partial<Pick<PrivateIpMover, "claimHint" | "renewKnown">>;
 
 export interface OciVipAgentOptions {
   mover: VipMover;
@@ -203,6 +203,20 @@ export class OciVipAgent implements ResourceAgent {
 
   async #cloudCheck(ctx: AgentContext, ip: string, local: AgentResult): Promise<AgentResult> {
     const { mover, clock } = this.#options;
+    try {
+      // A lease due for renewal is renewed with the ETag last seen, without a read: landing proves the VIP
+      // is still here; anything else (a 412) falls through to the read below.
+      if (await mover.renewKnown?.(ip, { signal: ctx.signal })) {
+        this.#lastCloudCheck.set(ip, clock.now());
+        return local;
+      }
+    } catch (error) {
+      if (ctx.signal.aborted) throw error;
+      return {
+        state: "running",
+        message: `cloud check unknown: lease renewal failed: ${describeError(error)}`,
+      };
+    }
     const seen = await mover.inspect(ip, { signal: ctx.signal });
     if (seen.state === "unknown") return { state: "running", message: `cloud check unknown: ${seen.reason}` };
     if (seen.state === "absent") {

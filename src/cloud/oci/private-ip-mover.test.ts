@@ -478,3 +478,41 @@ void test("a heal keeps the hold of a VIP running here: taken in a later partiti
   assert.equal((await moverA.claim(VIP)).outcome, "held-elsewhere");
   assert.equal(api.byAddress(VIP)!.vnicId, b.vnics[0]!.vnicId);
 });
+
+void test("renewKnown renews a due lease with one guarded write and the ETag last seen, no read", async () => {
+  const { api, clock, moverA } = world();
+  await moverA.claim(VIP);
+  api.calls.length = 0;
+  clock.advance(LEASE_MS / 3 - 1);
+  assert.equal(await moverA.renewKnown(VIP), undefined, "not due yet: a read is the check");
+  assert.equal(api.calls.length, 0);
+  clock.advance(1);
+  const hint = moverA.claimHint(VIP);
+  const renewed = await moverA.renewKnown(VIP);
+  assert.deepEqual(renewed, { outcome: "renewed", leaseUntil: clock.now() + LEASE_MS, epoch: 1 });
+  assert.deepEqual(api.calls, ["UpdatePrivateIp"]);
+  assert.equal(readHoldTags(api.byAddress(VIP)!.freeformTags).leaseUntil, clock.now() + LEASE_MS);
+  assert.notEqual(moverA.claimHint(VIP), hint, "the hint follows the new ETag");
+});
+
+void test("renewKnown never lands on a VIP that changed since (taken, released or unknown): the caller reads", async () => {
+  const { api, b, clock, moverA, moverB } = world();
+  assert.equal(await moverA.renewKnown(VIP), undefined, "nothing known");
+  await moverA.claim(VIP);
+  await moverB.claim(VIP);
+  clock.advance(LEASE_MS / 2);
+  api.calls.length = 0;
+  assert.equal(await moverA.renewKnown(VIP), undefined, "412: taken by b since a's last view");
+  assert.deepEqual(api.calls, ["UpdatePrivateIp"]);
+  assert.equal(api.byAddress(VIP)!.vnicId, b.vnics[0]!.vnicId);
+  assert.equal(readHoldTags(api.byAddress(VIP)!.freeformTags).holder, b.instanceId);
+  assert.deepEqual(await moverB.release(VIP), { outcome: "released" });
+  clock.advance(LEASE_MS / 2);
+  api.calls.length = 0;
+  assert.equal(await moverB.renewKnown(VIP), undefined, "a released lease is not taken up again blindly");
+  assert.equal(api.calls.length, 0);
+  assert.equal((await moverA.claim(VIP)).outcome, "moved");
+  clock.advance(LEASE_MS / 2);
+  api.privateIps.delete(api.byAddress(VIP)!.id); // deleted outside floatip
+  assert.equal(await moverA.renewKnown(VIP), undefined, "a 404 is left to the read to report");
+});
