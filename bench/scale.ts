@@ -142,6 +142,8 @@ interface CaseResult {
   move?: MoveAnalysis;
   /** Heartbeats sent per node, idle, averaged over the nodes. */
   heartbeat?: { bytesPerSecond: number; packetsPerSecond: number; bytesPerPacket: number; source: string };
+  /** Core API calls per second of the whole cluster in the idle window before the loss (lease renewals). */
+  idleCoreCallsPerSecond?: number;
   setupS?: number;
 }
 
@@ -408,6 +410,7 @@ async function memoryCase(
     await sleep(idleSeconds * 1000);
     const idleMs = Date.now() - idleStart;
     const heartbeat = averageRates(names, before, counters, idleMs, "bytes handed to the transport");
+    const idleCoreCallsPerSecond = callsPerSecond(requests, idleStart, idleMs);
     emulator.faults.setRateLimit({ perSecond: rate });
     const lossAt = Date.now();
     lost = true;
@@ -451,6 +454,7 @@ async function memoryCase(
       ...(detectMs === undefined ? {} : { detectMs }),
       move,
       heartbeat,
+      idleCoreCallsPerSecond,
       setupS,
     };
   } finally {
@@ -464,6 +468,10 @@ async function memoryCase(
     for (const r of runtimes) r.close();
     await emulator.close();
   }
+}
+
+function callsPerSecond(requests: readonly CoreRequest[], from: number, ms: number): number {
+  return round(ratePerSecond(0, requests.filter((r) => r.time >= from && r.time < from + ms).length, ms), 1);
 }
 
 function averageRates(
@@ -511,6 +519,8 @@ async function netnsCase(
   let bed: Bed | undefined;
   let cloud: EmulatedCloud | undefined;
   let cluster: FloatipCluster | undefined;
+  /** The request-log poller runs while set; cleared in finally too, so a failed case does not leave it. */
+  let polling = false;
   const t0 = Date.now();
   try {
     bed = await createBed({ nodes: names, clientSubnet: "same" });
@@ -554,23 +564,9 @@ async function netnsCase(
     log(
       `  netns ${nodeCount} nodes: ${netnsVips} VIPs on ${VICTIM} after ${setupS} s; idle ${idleSeconds} s`,
     );
-    const b = bed;
-    const before = await Promise.all(names.map((n) => netnsCounters(b, n)));
-    const idleStart = Date.now();
-    await sleep(idleSeconds * 1000);
-    const after = await Promise.all(names.map((n) => netnsCounters(b, n)));
-    const idleMs = Date.now() - idleStart;
-    const heartbeat = averageRates(
-      names,
-      new Map(names.map((n, i) => [n, { bytes: before[i]?.bytes ?? 0, packets: before[i]?.udp ?? 0 }])),
-      new Map(names.map((n, i) => [n, { bytes: after[i]?.bytes ?? 0, packets: after[i]?.udp ?? 0 }])),
-      idleMs,
-      "eth0 tx bytes (all traffic, idle) and UDP datagrams sent, per node namespace",
-    );
-    await cloud.faults({ rateLimit: { perSecond: rate } });
-    // The emulator's state shows the last 200 requests: poll it during the move and keep every one.
+    // The emulator's state shows the last 200 requests: poll it from the idle window on and keep every one.
     const seen = new Map<string, CoreRequest>();
-    let polling = true;
+    polling = true;
     const poller = (async () => {
       while (polling) {
         const state = (await c.state().catch(() => ({}))) as {
@@ -595,6 +591,21 @@ async function netnsCase(
         await sleep(250);
       }
     })();
+    const b = bed;
+    const before = await Promise.all(names.map((n) => netnsCounters(b, n)));
+    const idleStart = Date.now();
+    await sleep(idleSeconds * 1000);
+    const after = await Promise.all(names.map((n) => netnsCounters(b, n)));
+    const idleMs = Date.now() - idleStart;
+    const heartbeat = averageRates(
+      names,
+      new Map(names.map((n, i) => [n, { bytes: before[i]?.bytes ?? 0, packets: before[i]?.udp ?? 0 }])),
+      new Map(names.map((n, i) => [n, { bytes: after[i]?.bytes ?? 0, packets: after[i]?.udp ?? 0 }])),
+      idleMs,
+      "eth0 tx bytes (all traffic, idle) and UDP datagrams sent, per node namespace",
+    );
+    const idleCoreCallsPerSecond = callsPerSecond([...seen.values()], idleStart, idleMs);
+    await cloud.faults({ rateLimit: { perSecond: rate } });
     const lossAt = Date.now();
     await bed.linkDown(VICTIM);
     const timeoutMs = 60_000 + (netnsVips / rate) * 3000;
@@ -626,9 +637,11 @@ async function netnsCase(
       ...(detectMs === undefined ? {} : { detectMs: detectMs - lossAt }),
       move,
       heartbeat,
+      idleCoreCallsPerSecond,
       setupS,
     };
   } finally {
+    polling = false;
     await cluster?.destroy();
     await cloud?.stop().catch(() => undefined);
     await bed?.destroy();
@@ -687,6 +700,7 @@ function scaleTable(results: readonly CaseResult[]): string {
       "answered/VIP",
       "x call bound",
       "goal <=1.2x",
+      "idle Core calls/s",
       "heartbeat B/s per node",
       "pkt/s",
       "B/pkt",
@@ -710,6 +724,7 @@ function scaleTable(results: readonly CaseResult[]): string {
       r.move ? f((r.move.coreCalls - r.move.throttled) / r.move.vips, 2) : "-",
       f(r.move?.ratioToCallBound, 2),
       r.move?.ratio === undefined ? "-" : r.move.ratio <= 1.2 ? "met" : "MISSED",
+      f(r.idleCoreCallsPerSecond, 1),
       f(r.heartbeat?.bytesPerSecond),
       f(r.heartbeat?.packetsPerSecond, 1),
       f(r.heartbeat?.bytesPerPacket),
