@@ -12,7 +12,7 @@ import {
   type PacketRejectReason,
 } from "./packet.ts";
 import { ReplayGuard } from "./replay-guard.ts";
-import { unwrapEcho, wrapWithEcho } from "./rtt-echo.ts";
+import { unwrapEcho, wrapWithEcho, type RttEcho } from "./rtt-echo.ts";
 import type { Transport } from "./transport.ts";
 
 export interface MembershipPeer {
@@ -189,11 +189,9 @@ export class Membership extends EventEmitter<MembershipEvents> {
     // counts the gaps as lost heartbeats, and a packet replayed to another peer is no fresher there.
     this.#seq += 1n;
     const now = this.#clock.now();
-    const echoes = [...this.#lastFrom].map(([nodeId, last]) => ({
-      nodeId,
-      echoedSentAtMs: last.sentAtMs,
-      heldMs: now - last.receivedAtMs,
-    }));
+    const echoes: RttEcho[] = [];
+    for (const [nodeId, last] of this.#lastFrom)
+      echoes.push({ nodeId, echoedSentAtMs: last.sentAtMs, heldMs: now - last.receivedAtMs });
     const packet = encodePacket(this.#key, {
       sender: this.#selfId,
       incarnation: this.#incarnation,

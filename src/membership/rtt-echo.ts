@@ -16,8 +16,9 @@ const ENTRY_BYTES = 2 + 8 + 8;
 const MAX_ENTRIES = 255;
 
 export function wrapWithEcho(sentAtMs: number, echoes: readonly RttEcho[], payload: Uint8Array): Uint8Array {
-  const entries = echoes.slice(0, MAX_ENTRIES);
-  const out = Buffer.alloc(9 + entries.length * ENTRY_BYTES + payload.length);
+  const entries = echoes.length > MAX_ENTRIES ? echoes.slice(0, MAX_ENTRIES) : echoes;
+  // Every byte is written below, so no zero-filling; small blocks come from node's shared pool.
+  const out = Buffer.allocUnsafe(9 + entries.length * ENTRY_BYTES + payload.length);
   out.writeDoubleBE(sentAtMs, 0);
   out.writeUInt8(entries.length, 8);
   let at = 9;
@@ -31,7 +32,10 @@ export function wrapWithEcho(sentAtMs: number, echoes: readonly RttEcho[], paylo
   return out;
 }
 
-/** Never throws: a block too short for what it announces is "truncated". */
+/**
+ * Never throws: a block too short for what it announces is "truncated". The payload is a view into
+ * `bytes`, not a copy (decodePacket already hands out a copy of its own).
+ */
 export function unwrapEcho(
   bytes: Uint8Array,
 ): { ok: true; sentAtMs: number; echoes: RttEcho[]; payload: Uint8Array } | { ok: false } {
@@ -52,6 +56,6 @@ export function unwrapEcho(
     ok: true,
     sentAtMs: buf.readDoubleBE(0),
     echoes,
-    payload: Uint8Array.prototype.slice.call(buf, end),
+    payload: bytes.subarray(end),
   };
 }

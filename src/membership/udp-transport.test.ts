@@ -1,5 +1,7 @@
-import { test } from "node:test";
+import { test, mock } from "node:test";
 import assert from "node:assert/strict";
+import { createHook } from "node:async_hooks";
+import dns from "node:dns";
 import { once } from "node:events";
 import { systemClock } from "../clock/system-clock.ts";
 import { Membership, type MembershipView } from "./membership.ts";
@@ -91,4 +93,28 @@ void test("sending to a host name is refused without a DNS lookup and counted", 
   t.after(() => transport.close());
   transport.send("node2.example.com", Uint8Array.of(1));
   assert.equal(transport.stats().badDestinations, 1);
+});
+
+void test("a heartbeat send does no DNS lookup and queues no tick: it is handed to the kernel at once", async (t) => {
+  const a = await UdpTransport.bind({ address: "127.0.0.1", port: 0 });
+  t.after(() => a.close());
+  const b = await UdpTransport.bind({ address: "127.0.0.1", port: 0 });
+  t.after(() => b.close());
+  const received: number[] = [];
+  b.onMessage((bytes) => received.push(bytes[0] ?? -1));
+  const lookups = mock.method(dns, "lookup");
+  t.after(() => lookups.mock.restore());
+  let ticks = 0;
+  const hook = createHook({
+    init: (_id, type) => {
+      if (type === "TickObject") ticks++;
+    },
+  }).enable();
+  for (let i = 0; i < 10; i++) a.send("127.0.0.1", Uint8Array.of(i), b.port);
+  hook.disable();
+  assert.equal(ticks, 0, "ticks queued by 10 sends");
+  assert.equal(lookups.mock.callCount(), 0);
+  const deadline = Date.now() + 2000;
+  while (received.length < 10 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(received, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
 });
