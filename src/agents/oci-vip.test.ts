@@ -466,3 +466,26 @@ void test("a check due for renewal is one guarded write; when the VIP was taken 
   assert.equal(api.byAddress(VIP)?.vnicId, b.local.vnics[0]!.vnicId, "the write never landed");
   assert.ok(!a.address.present.has(VIP));
 });
+
+void test("a standby warming up many VIPs asks one subnet listing per round, not a read per VIP", async () => {
+  const { api, clock, a, b } = cluster();
+  const ips = Array.from({ length: 20 }, (_, i) => `10.0.0.${100 + i}`);
+  for (const ip of ips) await b.agent.probe(ctx({ ip, cidr_netmask: "24" }));
+  await advanceSeconds(clock, 15);
+  assert.ok(api.calls.length < ips.length, `${api.calls.length} calls in 15 s: ${api.calls.join(", ")}`);
+  api.calls.length = 0;
+  await advanceSeconds(clock, 45);
+  // Rounds at about 30, 45 and 60 s, one listing each (a read per VIP would be 60 calls).
+  assert.deepEqual(api.calls, ["ListPrivateIps", "ListPrivateIps", "ListPrivateIps"]);
+  assert.equal(b.agent.warmingCount, 20);
+  const hints = new Map<string, string | undefined>();
+  for (const ip of ips) hints.set(ip, (await a.agent.start(ctx({ ip, cidr_netmask: "24" }))).handoverHint);
+  await advanceSeconds(clock, 15);
+  assert.equal(b.agent.warmingCount, 0, "all found by the next listing");
+  const vip = ips[5]!;
+  api.calls.length = 0;
+  const taken = await b.agent.start({ ...ctx({ ip: vip, cidr_netmask: "24" }), peerHint: hints.get(vip) });
+  assert.equal(taken.state, "running");
+  assert.equal(api.calls[0], "UpdatePrivateIp", `the takeover writes first: ${api.calls.join(", ")}`);
+  assert.ok(!api.calls.includes("ListPrivateIps"));
+});

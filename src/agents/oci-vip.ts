@@ -8,7 +8,7 @@ import { validateIpAddressParams } from "./ip-address.ts";
 
 /** What the agent needs from the cloud side; PrivateIpMover in production. */
 export type VipMover = Pick<PrivateIpMover, "claim" | "release" | "inspect" | "renew"> &
-  Partial<Pick<PrivateIpMover, "claimHint" | "renewKnown">>;
+  Partial<Pick<PrivateIpMover, "claimHint" | "renewKnown" | "learn">>;
 
 export interface OciVipAgentOptions {
   mover: VipMover;
@@ -22,21 +22,16 @@ export interface OciVipAgentOptions {
 }
 
 /**
- * A standby's warm-up look-ups (see #warm) retry 1 s, 2 s, 4 s ... apart up to WARM_MAX_DELAY_MS, for at most
- * WARM_GIVE_UP_MS: the holder may create hundreds of VIPs over a minute or more under the API's rate limit,
- * and a standby that gave up before never learns the private IPs (three calls per VIP at failover, not one).
+ * A standby's warm-up rounds (see #warm) retry 1 s, 2 s, 4 s ... apart up to WARM_MAX_DELAY_MS, and each VIP
+ * is looked for during at most WARM_GIVE_UP_MS: the holder may create hundreds of VIPs over a minute or more
+ * under the API's rate limit, and a standby that gave up before never learns the private IPs (three calls
+ * per VIP at failover, not one).
  */
 const WARM_FIRST_DELAY_MS = 1_000;
 const WARM_MAX_DELAY_MS = 15_000;
 const WARM_GIVE_UP_MS = 15 * 60_000;
-/** One look-up's own deadline; a hung call must not hold the warm-up forever. */
+/** One round's own deadline; a hung call must not hold the warm-up forever. */
 const WARM_LOOKUP_TIMEOUT_MS = 30_000;
-
-interface Warming {
-  readonly controller: AbortController;
-  readonly startedAt: number;
-  timer: TimerHandle | undefined;
-}
 
 /** Optional resource parameter: claim_mode=force lets an admin move take a VIP from a live holder. */
 const CLAIM_MODE_PARAM = "claim_mode";
@@ -53,8 +48,16 @@ export class OciVipAgent implements ResourceAgent {
   readonly #options: OciVipAgentOptions;
   /** When the cloud was last asked about each VIP; absent means "ask at the next monitor". */
   readonly #lastCloudCheck = new Map<string, number>();
-  /** VIPs this standby is still looking up in the background, by VIP. */
-  readonly #warming = new Map<string, Warming>();
+  /** VIPs this standby is still looking up in the background, with when each was first asked for. */
+  readonly #warming = new Map<string, number>();
+  /** The next warm-up round, when one is waiting. */
+  #warmTimer: TimerHandle | undefined;
+  /** The warm-up round on its way, if any (aborted by close()). */
+  #warmRound: AbortController | undefined;
+  /** A VIP was added since the last round began: the next round runs at once. */
+  #warmAdded = false;
+  /** Rounds since a VIP was last added, for the backoff. */
+  #warmRetries = 0;
   #closed = false;
 
   constructor(options: OciVipAgentOptions) {
@@ -267,53 +270,75 @@ export class OciVipAgent implements ResourceAgent {
   /**
    * Looks the VIP up in the background until it exists (the holder may create it minutes later), so the
    * mover knows its OCID and tags when a failover brings it here. Ends when found, when the VIP starts or
-   * stops here, at close(), or after WARM_GIVE_UP_MS; one look-up per VIP at a time.
+   * stops here, at close(), or after WARM_GIVE_UP_MS.
+   *
+   * All VIPs waiting share one round at a time: a lone one is one inspect as before; several are one
+   * subnet listing (mover.learn), so 200 VIPs on 15 standbys are not 3000 reads every round.
    */
   #warm(ip: string): void {
     if (this.#closed || this.#warming.has(ip)) return;
-    const warming: Warming = {
-      controller: new AbortController(),
-      startedAt: this.#options.clock.now(),
-      timer: undefined,
-    };
-    this.#warming.set(ip, warming);
-    this.#warmAttempt(ip, warming, 0);
+    this.#warming.set(ip, this.#options.clock.now());
+    this.#warmAdded = true;
+    this.#warmRetries = 0;
+    if (this.#warmRound) return; // the next round follows it at once
+    if (this.#warmTimer !== undefined) this.#options.clock.clearTimeout(this.#warmTimer);
+    this.#warmTimer = undefined;
+    this.#runWarmRound();
   }
 
-  #warmAttempt(ip: string, warming: Warming, attempt: number): void {
-    warming.timer = undefined;
-    const signal = AbortSignal.any([warming.controller.signal, AbortSignal.timeout(WARM_LOOKUP_TIMEOUT_MS)]);
-    // inspect() reports cloud errors as "unknown" and rejects only when aborted: both mean "try again later".
-    const done = (found: boolean): void => {
-      if (this.#warming.get(ip) !== warming) return;
-      const { clock } = this.#options;
-      if (found || clock.now() - warming.startedAt >= WARM_GIVE_UP_MS) {
-        this.#warming.delete(ip);
-        return;
-      }
-      const ceiling = Math.min(WARM_MAX_DELAY_MS, WARM_FIRST_DELAY_MS * 2 ** attempt);
-      // Up to a quarter earlier: standbys that probed together do not all ask the API at the same moment.
-      const delay = Math.round(ceiling * (1 - 0.25 * (this.#options.random ?? Math.random)()));
-      warming.timer = clock.setTimeout(() => this.#warmAttempt(ip, warming, attempt + 1), delay);
-    };
-    void this.#options.mover.inspect(ip, { signal }).then(
-      (seen) => done(seen.state === "held"),
-      () => done(false),
-    );
+  #runWarmRound(): void {
+    this.#warmTimer = undefined;
+    const { clock, mover } = this.#options;
+    const asked = [...this.#warming.keys()];
+    if (this.#closed || asked.length === 0) return;
+    this.#warmAdded = false;
+    const round = new AbortController();
+    this.#warmRound = round;
+    const signal = AbortSignal.any([round.signal, AbortSignal.timeout(WARM_LOOKUP_TIMEOUT_MS)]);
+    const only = asked.length === 1 || !mover.learn ? asked[0] : undefined;
+    // inspect() reports cloud errors as "unknown"; both reject only when aborted: all mean "try again later".
+    const lookup: Promise<ReadonlySet<string>> =
+      only !== undefined
+        ? mover.inspect(only, { signal }).then((seen) => new Set(seen.state === "held" ? [only] : []))
+        : mover.learn!(asked, { signal });
+    void lookup
+      .catch(() => new Set<string>())
+      .then((found) => {
+        if (this.#warmRound !== round) return;
+        this.#warmRound = undefined;
+        for (const ip of found) this.#warming.delete(ip);
+        for (const [ip, since] of this.#warming) {
+          if (clock.now() - since >= WARM_GIVE_UP_MS) this.#warming.delete(ip);
+        }
+        if (this.#closed || this.#warming.size === 0) return;
+        if (this.#warmAdded) {
+          this.#runWarmRound();
+          return;
+        }
+        const ceiling = Math.min(WARM_MAX_DELAY_MS, WARM_FIRST_DELAY_MS * 2 ** this.#warmRetries);
+        this.#warmRetries++;
+        // Up to a quarter earlier: standbys that probed together do not all ask the API at the same moment.
+        const delay = Math.round(ceiling * (1 - 0.25 * (this.#options.random ?? Math.random)()));
+        this.#warmTimer = clock.setTimeout(() => this.#runWarmRound(), delay);
+      });
   }
 
   #stopWarming(ip: string): void {
-    const warming = this.#warming.get(ip);
-    if (!warming) return;
     this.#warming.delete(ip);
-    warming.controller.abort();
-    if (warming.timer !== undefined) this.#options.clock.clearTimeout(warming.timer);
+    if (this.#warming.size === 0 && this.#warmTimer !== undefined) {
+      this.#options.clock.clearTimeout(this.#warmTimer);
+      this.#warmTimer = undefined;
+    }
   }
 
   /** Ends every background look-up; the agent is not used after this. */
   close(): void {
     this.#closed = true;
-    for (const ip of [...this.#warming.keys()]) this.#stopWarming(ip);
+    this.#warming.clear();
+    if (this.#warmTimer !== undefined) this.#options.clock.clearTimeout(this.#warmTimer);
+    this.#warmTimer = undefined;
+    this.#warmRound?.abort();
+    this.#warmRound = undefined;
   }
 
   /** VIPs still being looked up in the background (for tests and diagnostics). */

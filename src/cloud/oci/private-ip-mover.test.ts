@@ -516,3 +516,18 @@ void test("renewKnown never lands on a VIP that changed since (taken, released o
   api.privateIps.delete(api.byAddress(VIP)!.id); // deleted outside floatip
   assert.equal(await moverA.renewKnown(VIP), undefined, "a 404 is left to the read to report");
 });
+
+void test("learn finds many VIPs with one subnet listing and a hinted takeover of one is a single write", async () => {
+  const { api, moverA, moverB } = world();
+  await moverA.claim(VIP);
+  await moverA.claim("10.0.0.101");
+  api.calls.length = 0;
+  const found = await moverB.learn([VIP, "10.0.0.101", "10.0.0.102", "192.168.9.9"]);
+  assert.deepEqual([...found].sort(), [VIP, "10.0.0.101"], "absent and foreign addresses are not found");
+  assert.deepEqual(api.calls, ["ListPrivateIps"]);
+  api.calls.length = 0;
+  const result = await moverB.claim(VIP, { hint: moverA.claimHint(VIP) });
+  assert.equal(result.outcome, "moved");
+  assert.deepEqual(api.calls, ["UpdatePrivateIp", "GetPrivateIp"], "the hinted write, then its read-back");
+  assert.equal(moverB.claimHint("10.0.0.101"), undefined, "a listed copy is never offered as a hint");
+});

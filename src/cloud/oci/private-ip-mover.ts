@@ -241,6 +241,41 @@ export class PrivateIpMover {
   }
 
   /**
+   * A standby's look-up of many VIPs at once: one ListPrivateIps per subnet (paged) instead of a read per
+   * VIP. Remembers each one's OCID, and its tags when it is on another VNIC (without an ETag: nothing is
+   * written from it; a claim writes with the holder's hint, whose ETag it is, or reads first). Returns the
+   * VIPs that exist; rejects on cloud errors. A VIP in no subnet of this instance is left to its start.
+   */
+  async learn(vips: readonly string[], options: { signal?: AbortSignal } = {}): Promise<Set<string>> {
+    const { signal } = options;
+    const bySubnet = new Map<string, { target: Target; vips: Set<string> }>();
+    for (const vip of vips) {
+      let target: Target;
+      try {
+        target = await this.#target(vip, signal);
+      } catch (error) {
+        if (error instanceof OciCloudError && error.code === "FLOATIP_E_VIP_NOT_IN_SUBNET") continue;
+        throw error;
+      }
+      const group = bySubnet.get(target.vnic.subnetId) ?? { target, vips: new Set<string>() };
+      group.vips.add(vip);
+      bySubnet.set(target.vnic.subnetId, group);
+    }
+    const found = new Set<string>();
+    for (const [subnetId, group] of bySubnet) {
+      const listed = await this.#options.api.listPrivateIps({ subnetId }, callOptions(signal));
+      for (const item of listed) {
+        if (!group.vips.has(item.ipAddress) || item.isPrimary) continue;
+        found.add(item.ipAddress);
+        this.#privateIpIds.set(item.ipAddress, item.id);
+        if (item.vnicId !== group.target.vnic.vnicId && !this.#known.has(item.ipAddress))
+          this.#known.set(item.ipAddress, { seen: { value: item, etag: undefined }, ours: false });
+      }
+    }
+    return found;
+  }
+
+  /**
    * Extends this node's lease when it holds the VIP and less than two thirds of the lease is left.
    * `from` saves a read when the caller has just inspected.
    */
