@@ -373,13 +373,14 @@ void test("a standby's probe learns the VIP's OCID in the background, so its fai
 });
 
 void test("the holder's hint travels through the agents: a takeover with it writes before it reads", async () => {
-  const { api, a, b } = cluster();
+  const { api, clock, a, b } = cluster();
   const started = await a.agent.start(ctx());
   assert.ok(started.handoverHint, "a start reports a handover hint");
   const monitored = await a.agent.monitor(ctx());
   assert.equal(monitored.state, "running");
   assert.ok(monitored.handoverHint, "so does a healthy monitor");
   await b.agent.probe(ctx()); // the standby warms up
+  await clock.advanceAsync(100); // probes asked for within 100 ms share a look-up
   await new Promise((resolve) => setImmediate(resolve));
   api.calls.length = 0;
   const takeover = await b.agent.start({ ...ctx(), peerHint: monitored.handoverHint });

@@ -30,6 +30,8 @@ export interface OciVipAgentOptions {
 const WARM_FIRST_DELAY_MS = 1_000;
 const WARM_MAX_DELAY_MS = 15_000;
 const WARM_GIVE_UP_MS = 15 * 60_000;
+/** VIPs asked for within this time share a round: a daemon probes its resources one after the other. */
+const WARM_GATHER_MS = 100;
 /** One round's own deadline; a hung call must not hold the warm-up forever. */
 const WARM_LOOKUP_TIMEOUT_MS = 30_000;
 
@@ -50,8 +52,9 @@ export class OciVipAgent implements ResourceAgent {
   readonly #lastCloudCheck = new Map<string, number>();
   /** VIPs this standby is still looking up in the background, with when each was first asked for. */
   readonly #warming = new Map<string, number>();
-  /** The next warm-up round, when one is waiting. */
+  /** The next warm-up round, when one is waiting, and when it is due. */
   #warmTimer: TimerHandle | undefined;
+  #warmDue = 0;
   /** The warm-up round on its way, if any (aborted by close()). */
   #warmRound: AbortController | undefined;
   /** A VIP was added since the last round began: the next round runs at once. */
@@ -280,10 +283,20 @@ export class OciVipAgent implements ResourceAgent {
     this.#warming.set(ip, this.#options.clock.now());
     this.#warmAdded = true;
     this.#warmRetries = 0;
-    if (this.#warmRound) return; // the next round follows it at once
-    if (this.#warmTimer !== undefined) this.#options.clock.clearTimeout(this.#warmTimer);
-    this.#warmTimer = undefined;
-    this.#runWarmRound();
+    if (this.#warmRound) return; // the next round follows it
+    this.#scheduleWarmRound(WARM_GATHER_MS);
+  }
+
+  /** The next round in `delayMs`, or sooner if one is already due sooner. */
+  #scheduleWarmRound(delayMs: number): void {
+    const { clock } = this.#options;
+    const due = clock.now() + delayMs;
+    if (this.#warmTimer !== undefined) {
+      if (this.#warmDue <= due) return;
+      clock.clearTimeout(this.#warmTimer);
+    }
+    this.#warmDue = due;
+    this.#warmTimer = clock.setTimeout(() => this.#runWarmRound(), delayMs);
   }
 
   #runWarmRound(): void {
@@ -312,14 +325,13 @@ export class OciVipAgent implements ResourceAgent {
         }
         if (this.#closed || this.#warming.size === 0) return;
         if (this.#warmAdded) {
-          this.#runWarmRound();
+          this.#scheduleWarmRound(WARM_GATHER_MS);
           return;
         }
         const ceiling = Math.min(WARM_MAX_DELAY_MS, WARM_FIRST_DELAY_MS * 2 ** this.#warmRetries);
         this.#warmRetries++;
         // Up to a quarter earlier: standbys that probed together do not all ask the API at the same moment.
-        const delay = Math.round(ceiling * (1 - 0.25 * (this.#options.random ?? Math.random)()));
-        this.#warmTimer = clock.setTimeout(() => this.#runWarmRound(), delay);
+        this.#scheduleWarmRound(Math.round(ceiling * (1 - 0.25 * (this.#options.random ?? Math.random)())));
       });
   }
 

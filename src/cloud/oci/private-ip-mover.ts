@@ -249,10 +249,11 @@ export class PrivateIpMover {
   async learn(vips: readonly string[], options: { signal?: AbortSignal } = {}): Promise<Set<string>> {
     const { signal } = options;
     const bySubnet = new Map<string, { target: Target; vips: Set<string> }>();
+    const local = await this.#options.localInstance(signal);
     for (const vip of vips) {
       let target: Target;
       try {
-        target = await this.#target(vip, signal);
+        target = { local, vnic: vnicForIp(local, vip) };
       } catch (error) {
         if (error instanceof OciCloudError && error.code === "FLOATIP_E_VIP_NOT_IN_SUBNET") continue;
         throw error;
