@@ -389,6 +389,29 @@ void test("the holder's hint travels through the agents: a takeover with it writ
   assert.equal(api.byAddress(VIP)?.vnicId, b.local.vnics[0]!.vnicId);
 });
 
+void test("a hand-over after a stop (a failed service) costs one write on each side: the release with the ETag it last wrote, the claim with the release's hint", async () => {
+  const { api, a, b } = cluster();
+  await a.agent.start(ctx());
+  await a.agent.monitor(ctx());
+  await b.agent.probe(ctx()); // the standby warms up
+  await new Promise((resolve) => setImmediate(resolve));
+  api.calls.length = 0;
+  const stopped = await a.agent.stop(ctx());
+  assert.equal(stopped.state, "stopped");
+  assert.deepEqual(api.calls, ["UpdatePrivateIp"], "the release writes without reading first");
+  assert.ok(stopped.handoverHint, "the stop hands over the released lease's version");
+  api.calls.length = 0;
+  const takeover = await b.agent.start({ ...ctx(), peerHint: stopped.handoverHint });
+  assert.equal(takeover.state, "running");
+  assert.equal(api.calls[0], "UpdatePrivateIp");
+  assert.equal(
+    api.calls.filter((call) => call === "UpdatePrivateIp").length,
+    1,
+    `calls: ${api.calls.join(", ")}`,
+  );
+  assert.equal(api.byAddress(VIP)?.vnicId, b.local.vnics[0]!.vnicId);
+});
+
 /** Advances the clock a second at a time, letting the look-ups it triggers finish. */
 async function advanceSeconds(clock: ManualClock, seconds: number): Promise<void> {
   for (let s = 0; s < seconds; s++) {

@@ -154,7 +154,8 @@ export class OciVipAgent implements ResourceAgent {
         message: `${ip} removed locally; cloud lease not released (${released.reason})`,
       };
     }
-    return { state: "stopped" };
+    // The release's ETag, for the peer that starts the VIP next: its claim then needs no read first.
+    return { state: "stopped", ...this.#hint(ip) };
   }
 
   async monitor(ctx: AgentContext): Promise<AgentResult> {

@@ -86,6 +86,8 @@ export class ClusterNode extends EventEmitter {
   private config: ClusterConfig;
   private hash: string;
   private readonly reports = new Map<string, PeerReport>();
+  /** Per resource: the node whose handover hint was noted last. */
+  private readonly hintSources = new Map<string, string>();
   private alive = new Set<string>();
   private allSeenOnce = false;
   private leaving = false;
@@ -306,7 +308,12 @@ export class ClusterNode extends EventEmitter {
     this.reports.set(name, { incarnation, report, statusKey });
     const statusChanged = previous?.statusKey !== statusKey || previous.incarnation !== incarnation;
     for (const [rid, r] of Object.entries(report.resources)) {
-      if (r.state === "running" && r.hint !== undefined) this.deps.executor.notePeerHint(rid, r.hint);
+      if (r.hint !== undefined && (r.state === "running" || this.hintSources.get(rid) === name)) {
+        // A stopped resource's hint (its release) counts only from the node whose running hint was the
+        // last one noted: the one that just handed it over, not one that held it long ago.
+        this.hintSources.set(rid, name);
+        this.deps.executor.notePeerHint(rid, r.hint);
+      }
       if (r.state === "failed" && previous?.report.resources[rid]?.state !== "failed") {
         this.failovers.resourceFailed(rid, name, this.deps.clock.now());
       }

@@ -187,6 +187,29 @@ void test("a holder's handover hint is reported while running, and a peer's hint
   assert.equal(contexts[1]?.peerHint, undefined, "a peer's hint is used for one start only");
 });
 
+void test("a stop that leaves a handover hint (a released lease) reports it while stopped; a peer's hint is not kept while running here", async () => {
+  const agent = new ScriptedAgent();
+  const contexts: AgentContext[] = [];
+  agent.start = (ctx: AgentContext) => {
+    contexts.push(ctx);
+    return Promise.resolve({ state: "running", handoverHint: "own-1" });
+  };
+  agent.defaults.monitor = { state: "running", handoverHint: "own-1" };
+  agent.defaults.stop = { state: "stopped", handoverHint: "released-1" };
+  const { clock, executor } = setup(agent);
+  await settle(clock);
+  executor.apply([{ op: "start", resource: "Cluster_VIP" }]);
+  await settle(clock);
+  executor.notePeerHint("Cluster_VIP", "peer-stale");
+  executor.apply([{ op: "stop", resource: "Cluster_VIP" }]);
+  await settle(clock);
+  assert.equal(executor.report().Cluster_VIP?.state, "stopped");
+  assert.equal(executor.report().Cluster_VIP?.hint, "released-1");
+  executor.apply([{ op: "start", resource: "Cluster_VIP" }]);
+  await settle(clock);
+  assert.equal(contexts[1]?.peerHint, undefined, "a hint noted while the resource ran here is not used");
+});
+
 void test("a monitor that returns a new handover hint (a renewed lease) reports a change, an unchanged one does not", async () => {
   const agent = new ScriptedAgent();
   agent.start = () => Promise.resolve({ state: "running", handoverHint: "etag-1" });

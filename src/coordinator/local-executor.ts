@@ -131,15 +131,19 @@ export class LocalExecutor {
         ...(e.lastFailureMs !== undefined ? { lastFailureMs: e.lastFailureMs } : {}),
         ...(e.generation !== undefined && e.state === "running" ? { generation: e.generation } : {}),
         ...(e.startPhases !== undefined && e.state === "running" ? { startPhases: e.startPhases } : {}),
-        ...(e.handoverHint !== undefined && e.state === "running" ? { hint: e.handoverHint } : {}),
+        ...(e.handoverHint !== undefined && (e.state === "running" || e.state === "stopped")
+          ? { hint: e.handoverHint }
+          : {}),
         ...(e.message !== undefined ? { message: e.message.slice(0, 300) } : {}),
       };
     }
     return out;
   }
 
-  /** A peer's report of a resource it runs: what this node's start may use if it takes over. */
+  /** A peer's hint for a resource it runs or just released: what this node's start may use to take over. */
   notePeerHint(resourceId: string, hint: string): void {
+    // While it runs here this node's own view is the newer one; a peer's hint is for a later start here.
+    if (this.entries.get(resourceId)?.state === "running") return;
     this.peerHints.set(resourceId, hint);
   }
 
@@ -277,6 +281,7 @@ export class LocalExecutor {
           this.recordFailure(entry, result, INFINITY_FAILCOUNT);
         }
       } else if (result.state === "stopped") {
+        this.noteHint(entry, result);
         this.setState(entry, "stopped", result.message);
       } else {
         // A failed stop leaves the resource in an unknown state; Pacemaker would fence here.
@@ -322,10 +327,13 @@ export class LocalExecutor {
     });
   }
 
-  /** Keeps the agent's latest handover hint; true when it changed. */
+  /**
+   * Keeps the agent's latest handover hint; true when it changed. A stop may leave one too (a released
+   * cloud lease's version), for the peer that starts the resource next.
+   */
   private noteHint(entry: Entry, result: AgentResult): boolean {
     const before = entry.handoverHint;
-    if (result.state === "running" && result.handoverHint !== undefined)
+    if ((result.state === "running" || result.state === "stopped") && result.handoverHint !== undefined)
       entry.handoverHint = result.handoverHint;
     else if (result.state !== "running" && result.state !== "unknown") delete entry.handoverHint;
     return entry.handoverHint !== before;

@@ -459,6 +459,23 @@ void test("a release that finds the VIP taken while the cluster is whole does no
   assert.equal(api.byAddress(VIP)!.vnicId, a.vnics[0]!.vnicId);
 });
 
+void test("a release writes with the ETag of this node's last write; a VIP changed since is read first and not released", async () => {
+  const { api, b, moverA, moverB } = world();
+  await moverA.claim(VIP);
+  api.calls.length = 0;
+  assert.deepEqual(await moverA.release(VIP), { outcome: "released" });
+  assert.deepEqual(api.calls, ["UpdatePrivateIp"]);
+  assert.equal(api.byAddress(VIP)!.freeformTags["floatip-lease"], "0");
+  assert.equal(decodeClaimHint(moverA.claimHint(VIP))?.leaseUntil, 0, "the hint shows the released lease");
+  await moverA.claim(VIP);
+  await moverB.claim(VIP, { mode: "force" }); // moved behind A's back
+  api.calls.length = 0;
+  assert.equal((await moverA.release(VIP)).outcome, "not-holder");
+  assert.equal(api.calls[0], "UpdatePrivateIp", "the blind write got 412");
+  assert.equal(api.byAddress(VIP)!.vnicId, b.vnics[0]!.vnicId);
+  assert.notEqual(readHoldTags(api.byAddress(VIP)!.freeformTags).leaseUntil, 0, "B's lease is untouched");
+});
+
 void test("a heal forgets the hold of a VIP not running here: a later real failover to this node is immediate", async () => {
   const { api, a, moverA, moverB } = world();
   await moverA.claim(VIP);

@@ -336,6 +336,15 @@ export class PrivateIpMover {
     return { outcome: "renewed", leaseUntil: next.leaseUntil, epoch: next.epoch };
   }
 
+  /** This node's last write to `vip` when it shows a live lease of ours on our VNIC, else undefined. */
+  #heldAsLastWritten(vip: string, target: Target): Versioned<PrivateIpInfo> | undefined {
+    const known = this.#known.get(vip);
+    if (!known?.ours || known.seen.etag === undefined) return undefined;
+    const tags = readHoldTags(known.seen.value.freeformTags);
+    const mine = known.seen.value.vnicId === target.vnic.vnicId && tags.holder === target.local.instanceId;
+    return mine && tags.leaseUntil > 0 ? known.seen : undefined;
+  }
+
   async #renewFrom(
     vip: string,
     target: Target,
@@ -393,8 +402,13 @@ export class PrivateIpMover {
     const { signal } = options;
     try {
       const target = await this.#target(vip, signal);
-      for (let round = 1; round <= 2; round++) {
-        const current = await this.#find(vip, target, signal);
+      // The lease this node last wrote is released with that write's ETag, without reading first: a stop
+      // on the failover path (a failed service) costs one call, and a 412 or 404 falls back to the read.
+      const known = this.#heldAsLastWritten(vip, target);
+      const rounds = known ? 3 : 2;
+      for (let round = 1; round <= rounds; round++) {
+        const fromKnown = round === 1 && known !== undefined;
+        const current = fromKnown ? known : await this.#find(vip, target, signal);
         if (!current) return { outcome: "absent" };
         const pip = current.value;
         if (pip.vnicId !== target.vnic.vnicId) {
@@ -403,7 +417,9 @@ export class PrivateIpMover {
           await this.#observe(vip, pip, target, { monitoring: true });
           return { outcome: "not-holder" };
         }
-        await this.#memory.markNotHeld(vip);
+        // A blind write may still find the VIP taken: the hold record stays until it lands, so the
+        // read after its 412 can tell a displacement.
+        if (!fromKnown) await this.#memory.markNotHeld(vip);
         const tags = readHoldTags(pip.freeformTags);
         if (tags.leaseUntil === 0 && pip.freeformTags["floatip-lease"] !== undefined)
           return { outcome: "released" };
@@ -415,9 +431,11 @@ export class PrivateIpMover {
             callOptions(signal),
           );
           this.#remember(vip, written, target);
+          if (fromKnown) await this.#memory.markNotHeld(vip);
           return { outcome: "released" };
         } catch (error) {
-          if (!(error instanceof OciCloudError && error.isEtagMismatch)) throw error;
+          const deleted = fromKnown && error instanceof OciCloudError && error.detail.status === 404;
+          if (!(error instanceof OciCloudError && error.isEtagMismatch) && !deleted) throw error;
         }
       }
       return { outcome: "failed", reason: "the private IP kept changing (412 twice)" };
