@@ -390,10 +390,11 @@ void test("the holder's hint travels through the agents: a takeover with it writ
 });
 
 void test("a hand-over after a stop (a failed service) costs one write on each side: the release with the ETag it last wrote, the claim with the release's hint", async () => {
-  const { api, a, b } = cluster();
+  const { api, clock, a, b } = cluster();
   await a.agent.start(ctx());
   await a.agent.monitor(ctx());
   await b.agent.probe(ctx()); // the standby warms up
+  await clock.advanceAsync(100); // probes asked for within 100 ms share a look-up
   await new Promise((resolve) => setImmediate(resolve));
   api.calls.length = 0;
   const stopped = await a.agent.stop(ctx());
