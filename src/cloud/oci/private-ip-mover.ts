@@ -302,27 +302,21 @@ export class PrivateIpMover {
     options: { signal?: AbortSignal } = {},
   ): Promise<{ outcome: "renewed"; leaseUntil: number; epoch: number } | undefined> {
     const { signal } = options;
-    const known = this.#known.get(vip);
-    if (!known?.ours || known.seen.etag === undefined) return undefined;
+    if (!this.#known.get(vip)?.ours) return undefined;
     const target = await this.#target(vip, signal);
-    const pip = known.seen.value;
+    // A released or lapsed lease is not renewed blindly: a read decides (the VIP may be a peer's now).
+    const seen = this.#heldAsLastWritten(vip, target);
+    if (!seen?.etag) return undefined;
+    const pip = seen.value;
     const tags = readHoldTags(pip.freeformTags);
     const remaining = tags.leaseUntil - this.#now();
-    if (
-      pip.vnicId !== target.vnic.vnicId ||
-      tags.holder !== target.local.instanceId ||
-      // A released or lapsed lease is not renewed blindly: a read decides (the VIP may be a peer's now).
-      remaining <= 0 ||
-      remaining > this.#options.leaseMs * RENEW_WHEN_REMAINING_BELOW
-    ) {
-      return undefined;
-    }
+    if (remaining <= 0 || remaining > this.#options.leaseMs * RENEW_WHEN_REMAINING_BELOW) return undefined;
     const next: HoldTags = { ...tags, leaseUntil: this.#leaseEnd() };
     try {
       const written = await this.#options.api.updatePrivateIp(
         pip.id,
         { freeformTags: withHoldTags(pip.freeformTags, next) },
-        known.seen.etag,
+        seen.etag,
         callOptions(signal),
       );
       this.#remember(vip, written, target);
