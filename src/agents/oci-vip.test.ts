@@ -514,3 +514,25 @@ void test("a standby warming up many VIPs asks one subnet listing per round, not
   assert.equal(api.calls[0], "UpdatePrivateIp", `the takeover writes first: ${api.calls.join(", ")}`);
   assert.ok(!api.calls.includes("ListPrivateIps"));
 });
+
+void test("with a mover that cannot list many VIPs at once, a warm-up round reads each VIP it waits for", async () => {
+  const { clock, a, b } = cluster();
+  const agent = new OciVipAgent({
+    mover: {
+      claim: (...args) => b.mover.claim(...args),
+      release: (...args) => b.mover.release(...args),
+      inspect: (...args) => b.mover.inspect(...args),
+      renew: (...args) => b.mover.renew(...args),
+    },
+    localAddress: b.address,
+    clock,
+    settings: { cloudCheckIntervalMs: CLOUD_CHECK_MS, leaseMs: LEASE_MS },
+    random: () => 0,
+  });
+  const ips = ["10.0.0.100", "10.0.0.101", "10.0.0.102"];
+  for (const ip of ips) await agent.probe(ctx({ ip, cidr_netmask: "24" }));
+  for (const ip of ips) await a.agent.start(ctx({ ip, cidr_netmask: "24" }));
+  await advanceSeconds(clock, 2);
+  assert.equal(agent.warmingCount, 0, "every VIP found, not only the first");
+  agent.close();
+});

@@ -309,12 +309,13 @@ export class OciVipAgent implements ResourceAgent {
     const round = new AbortController();
     this.#warmRound = round;
     const signal = AbortSignal.any([round.signal, AbortSignal.timeout(WARM_LOOKUP_TIMEOUT_MS)]);
-    const only = asked.length === 1 || !mover.learn ? asked[0] : undefined;
     // inspect() reports cloud errors as "unknown"; both reject only when aborted: all mean "try again later".
     const lookup: Promise<ReadonlySet<string>> =
-      only !== undefined
-        ? mover.inspect(only, { signal }).then((seen) => new Set(seen.state === "held" ? [only] : []))
-        : mover.learn!(asked, { signal });
+      asked.length > 1 && mover.learn
+        ? mover.learn(asked, { signal })
+        : Promise.all(
+            asked.map(async (ip) => ((await mover.inspect(ip, { signal })).state === "held" ? [ip] : [])),
+          ).then((found) => new Set(found.flat()));
     void lookup
       .catch(() => new Set<string>())
       .then((found) => {
