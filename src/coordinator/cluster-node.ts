@@ -18,7 +18,7 @@ import type { Coordination, CoordinationStatus } from "./coordination.ts";
 import { FailoverTracker } from "./failover-tracker.ts";
 import type { FencingView, NodeFencing } from "./fence-coordinator.ts";
 import type { LocalExecutor } from "./local-executor.ts";
-import { decodeReport, encodeReport, type NodeReport } from "./node-report.ts";
+import { decodeReport, encodeReport, type NodeReport, type ResourceReport } from "./node-report.ts";
 
 export interface ClusterNodeDeps {
   selfName: string;
@@ -300,11 +300,11 @@ export class ClusterNode extends EventEmitter {
     if (report.config && report.config.epoch > this.config.epoch) {
       if (this.deps.adoptConfig(report.config)) this.applyConfig(report.config);
     }
-    const { dc, config: _config, ...status } = report;
+    const { dc } = report;
     const previous = this.reports.get(name);
     // decodeCached hands back the same object for a repeated payload: skip re-serialising its status
     // (hundreds of resources, ten times a second per peer).
-    const statusKey = previous?.report === report ? previous.statusKey : JSON.stringify(status);
+    const statusKey = previous?.report === report ? previous.statusKey : decisionKey(report);
     this.reports.set(name, { incarnation, report, statusKey });
     const statusChanged = previous?.statusKey !== statusKey || previous.incarnation !== incarnation;
     for (const [rid, r] of Object.entries(report.resources)) {
@@ -607,4 +607,17 @@ export function peersOf(
   return config.nodes
     .filter((n) => n.name !== selfName)
     .map((n) => ({ id: n.id, name: n.name, addrs: n.addrs }));
+}
+
+/**
+ * What of a peer's report the decision depends on: all but the configuration, the DC's own section and
+ * each resource's hint and message. A VIP holder's hint changes at every lease renewal (at 200 VIPs,
+ * several times a second) and a monitor's message with every cloud error: neither moves anything, so
+ * neither re-runs decide() and re-gossips this node's report (the hint itself is still noted).
+ */
+function decisionKey(report: NodeReport): string {
+  const { dc: _dc, config: _config, resources, ...rest } = report;
+  const decisive: Record<string, Omit<ResourceReport, "hint" | "message">> = {};
+  for (const [id, { hint: _hint, message: _message, ...r }] of Object.entries(resources)) decisive[id] = r;
+  return JSON.stringify({ ...rest, resources: decisive });
 }
