@@ -277,14 +277,17 @@ void test("monitors of many addresses share one interface read: 200 checks, 2 re
   assert.deepEqual(new Set(results.map((r) => r.state)), new Set(["running"]));
   const absent = await Promise.all([
     agent.monitor(ctx({ ip: "10.0.0.250" })),
-    agent.probe(ctx({ ip: "10.0.0.251" })),
+    agent.monitor(ctx({ ip: "10.0.0.251" })),
   ]);
   assert.deepEqual(
     absent.map((r) => r.state),
     ["stopped", "stopped"],
   );
-  // The first check reads at once; the other 199 wait for one read; the last two for one more.
+  // The first monitor reads at once; the other 199 wait for one read; the last two for one more.
   assert.equal(showCalls(fake), 3, fake.calls.join("\n"));
+  // Probes gate starts, so each reads at once on its own.
+  await Promise.all([agent.probe(ctx({ ip: "10.0.0.100" })), agent.probe(ctx({ ip: "10.0.0.101" }))]);
+  assert.equal(showCalls(fake), 5);
 });
 
 void test("a check never uses a read from before it asked: an address removed by hand is seen gone at once", async () => {

@@ -23,8 +23,8 @@ export interface IpAddressAgentOptions {
   /** Per-command timeout (default 5000 ms). */
   commandTimeoutMs?: number;
   /**
-   * Monitors and probes share interface reads: at most one `ip -j addr show` per this many ms serves all
-   * of them (default 1000; 0 gives every check its own read). Starts and stops always read on their own.
+   * Monitors share interface reads: at most one `ip -j addr show` per this many ms serves all of them
+   * (default 1000; 0 gives every monitor its own read). Starts, stops and probes read on their own.
    */
   checkReadSpacingMs?: number;
   /** Monotonic milliseconds, for the spacing above (default performance.now). */
@@ -350,11 +350,15 @@ export class IpAddressAgent implements ResourceAgent {
   }
 
   async monitor(ctx: AgentContext): Promise<AgentResult> {
-    return this.check(ctx);
+    return this.check(ctx, (signal) => this.readInterfacesForMonitor(signal));
   }
 
+  /**
+   * Reads on its own: probes are rare (daemon start, a new resource, after a membership change) and the
+   * coordinator waits for them before it starts anything, so they must not wait for a shared read.
+   */
   async probe(ctx: AgentContext): Promise<AgentResult> {
-    return this.check(ctx);
+    return this.check(ctx, (signal) => this.readInterfaces(signal));
   }
 
   /** Cancels background gratuitous ARP for every address; call on daemon shutdown. */
@@ -362,10 +366,13 @@ export class IpAddressAgent implements ResourceAgent {
     await Promise.all([...this.garpTasks.keys()].map((ip) => this.cancelGarp(ip)));
   }
 
-  private async check(ctx: AgentContext): Promise<AgentResult> {
+  private async check(
+    ctx: AgentContext,
+    read: (signal: AbortSignal) => Promise<InterfaceView[]>,
+  ): Promise<AgentResult> {
     // A monitor that cannot run `ip` has no evidence either way: "unknown", not "failed".
     return this.guard(ctx, "unknown", async (params) => {
-      const presence = assessPresence(params, await this.readInterfacesForCheck(ctx.signal));
+      const presence = assessPresence(params, await read(ctx.signal));
       if (presence.kind === "conflict")
         return { state: "failed", message: `FLOATIP_E_IP_CONFLICT: ${presence.detail}` };
       if (presence.kind === "absent") return { state: "stopped", message: `${params.ip} is not configured` };
@@ -426,12 +433,12 @@ export class IpAddressAgent implements ResourceAgent {
   }
 
   /**
-   * Interfaces for a monitor or probe. 200 VIPs monitored every 10 s were 20 `ip` spawns a second; now
-   * checks share one read, at most one per checkReadSpacingMs. A check never gets a read that started
-   * before it asked, so its answer is never older than the check itself (an address removed by hand and
+   * Interfaces for a monitor. 200 VIPs monitored every 10 s were 20 `ip` spawns a second; now monitors
+   * share one read, at most one per checkReadSpacingMs. A monitor never gets a read that started before
+   * it asked, so its answer is never older than the monitor itself (an address removed by hand and
    * checked at once is seen gone); the price is waiting up to the spacing when a read just started.
    */
-  private async readInterfacesForCheck(signal: AbortSignal): Promise<InterfaceView[]> {
+  private async readInterfacesForMonitor(signal: AbortSignal): Promise<InterfaceView[]> {
     if (this.checkReadSpacingMs <= 0) return this.readInterfaces(signal);
     if (this.pendingCheckRead === undefined) {
       const now = this.now();
