@@ -17,11 +17,12 @@ void test("finds the command word after global options", () => {
  * that loads the built module (dist/, as `floatip daemon` does; under tsx the loader itself grows the
  * young generation before the flag is set).
  */
-function newSpaceMb(args: string[]): number {
+function newSpaceMb(args: string[], afterStartUp = false): number {
   const built = new URL("../../dist/src/cli/daemon-heap.js", import.meta.url).href;
   const script = `
     process.argv = [process.execPath, "floatip", ...${JSON.stringify(args)}];
-    await import(${JSON.stringify(built)});
+    const heap = await import(${JSON.stringify(built)});
+    if (${afterStartUp}) heap.allowYoungGenerationGrowth();
     const v8 = await import("node:v8");
     let keep = [];
     for (let i = 0; i < 400_000; i++) { keep.push({ i, s: "x" + i }); if (keep.length > 50_000) keep = []; }
@@ -43,4 +44,9 @@ void test("the daemon keeps its young generation at the start size; other comman
 void test("main.ts applies it before anything else loads", () => {
   const main = readFileSync(new URL("./main.ts", import.meta.url), "utf8");
   assert.match(main.split("\n").find((l) => l.startsWith("import")) ?? "", /^import "\.\/daemon-heap\.ts";$/);
+});
+
+void test("after start-up the daemon's young generation may grow again under allocation load", () => {
+  const loaded = newSpaceMb(["daemon"], true);
+  assert.ok(loaded > 2, `daemon new space after start-up ${loaded} MB`);
 });
