@@ -366,7 +366,7 @@ async function memoryCase(
         resolveAgent: () => agent,
         clock: systemClock,
         logger,
-        events: { onChange: () => node?.refresh() },
+        events: { onChange: () => node?.refresh(), onHintChange: () => node?.republish() },
       });
       node = new ClusterNode({
         selfName: name,

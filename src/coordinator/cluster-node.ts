@@ -148,6 +148,14 @@ export class ClusterNode extends EventEmitter {
   }
 
   /**
+   * Only this node's handover hints changed (lease renewals: at 200 VIPs several a second): gossip the
+   * report at once without deciding again, which would re-evaluate every resource each time.
+   */
+  republish(): void {
+    this.schedulePublish();
+  }
+
+  /**
    * A planned restart that leaves resources running: tell peers to keep them where they are for
    * `graceMs`, and give the announcement one heartbeat interval to go out.
    */

@@ -232,6 +232,30 @@ void test("a monitor that returns a new handover hint (a renewed lease) reports 
   assert.equal(changes(), afterStart + 1);
 });
 
+void test("a hint-only change goes to onHintChange when given (no new decision), a state change still to onChange", async () => {
+  const agent = new ScriptedAgent();
+  agent.start = () => Promise.resolve({ state: "running", handoverHint: "etag-1" });
+  agent.answers.monitor = [{ state: "running", handoverHint: "etag-2" }, { state: "failed" }];
+  const clock = new ManualClock(1_000);
+  const seen: string[] = [];
+  const executor = new LocalExecutor({
+    resolveAgent: () => agent,
+    clock,
+    logger: silentLogger(),
+    events: { onChange: () => seen.push("change"), onHintChange: () => seen.push("hint") },
+  });
+  executor.setResources([vip]);
+  await settle(clock);
+  executor.apply([{ op: "start", resource: "Cluster_VIP" }]);
+  await settle(clock);
+  seen.length = 0;
+  await settle(clock, 10_000);
+  assert.deepEqual(seen, ["hint"]);
+  await settle(clock, 10_000);
+  assert.ok(seen.slice(1).includes("change"), `events: ${seen.join(", ")}`);
+  assert.ok(!seen.slice(1).includes("hint"));
+});
+
 void test("a start begun while a peer was lost is abandoned when that peer joins again; it stays retryable", async () => {
   const agent = new ScriptedAgent();
   const { clock, executor } = setup(agent);

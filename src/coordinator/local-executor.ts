@@ -52,6 +52,11 @@ export interface ActionRecord {
 export interface ExecutorEvents {
   /** Called whenever a resource's reported state changes, so the node can gossip at once. */
   onChange(): void;
+  /**
+   * Only a resource's handover hint changed (a renewed lease): worth gossiping at once, but nothing the
+   * coordinator decides on, so no new decision is needed. onChange when not given.
+   */
+  onHintChange?(): void;
   /** A start or stop finished, or a monitor found a failure; for the event log and metrics. */
   onAction?(record: ActionRecord): void;
 }
@@ -318,7 +323,10 @@ export class LocalExecutor {
         if (result.message !== entry.message) this.setState(entry, "running", result.message);
         // A renewed lease has a new ETag: gossip it now, or a peer taking over later writes with the old
         // one, gets 412 and pays two more API calls (the hint went stale after the first renewal).
-        else if (hintChanged) this.deps.events.onChange();
+        else if (hintChanged) {
+          if (this.deps.events.onHintChange) this.deps.events.onHintChange();
+          else this.deps.events.onChange();
+        }
       } else if (result.state === "stopped" && isDisplaced(result)) {
         this.markDisplaced(entry, result);
       } else {

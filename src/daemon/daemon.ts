@@ -194,6 +194,7 @@ export class Daemon {
         logger: logger.child({ component: "executor" }),
         events: {
           onChange: () => node?.refresh(),
+          onHintChange: () => node?.republish(),
           onAction: (a) =>
             this.events.record({
               type: a.op === "monitor" ? "resource" : "action",
