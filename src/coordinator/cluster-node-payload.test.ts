@@ -1,25 +1,12 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { EventEmitter } from "node:events";
 import { test } from "node:test";
 import { deflateRawSync } from "node:zlib";
-import type { AgentResult, ResourceAgent } from "../agents/agent.ts";
-import { ManualClock } from "../clock/manual-clock.ts";
 import { clusterConfigSchema, type ClusterConfig } from "../config/schema.ts";
-import type { MembershipEvents } from "../membership/membership.ts";
 import { MAX_PAYLOAD_BYTES } from "../membership/packet.ts";
 import { silentLogger } from "../observability/logger.ts";
-import { ClusterNode, type MembershipPort } from "./cluster-node.ts";
-import { LocalExecutor } from "./local-executor.ts";
-import { decodeReport, encodeReport, type NodeReport } from "./node-report.ts";
-
-const idle: ResourceAgent = {
-  start: async (): Promise<AgentResult> => ({ state: "running" }),
-  stop: async (): Promise<AgentResult> => ({ state: "stopped" }),
-  monitor: async (): Promise<AgentResult> => ({ state: "stopped" }),
-  probe: async (): Promise<AgentResult> => ({ state: "stopped" }),
-  validate: () => [],
-};
+import { nodeHarness } from "./cluster-node-testing.ts";
+import { decodeReport, type NodeReport } from "./node-report.ts";
 
 function config(resources: number, paramBytes: number): ClusterConfig {
   return clusterConfigSchema.parse({
@@ -39,41 +26,11 @@ function config(resources: number, paramBytes: number): ClusterConfig {
   });
 }
 
-class FakeMembership extends EventEmitter<MembershipEvents> implements MembershipPort {
-  readonly payloads: Uint8Array[] = [];
-  setPayload(bytes: Uint8Array): void {
-    if (bytes.length > MAX_PAYLOAD_BYTES) throw new Error("FLOATIP_E_HEARTBEAT_PAYLOAD_TOO_LARGE");
-    this.payloads.push(bytes);
-  }
-  sendNow(): void {}
-  updatePeers(): void {}
-  stats(): { peers: Record<number, number | null> } {
-    return { peers: {} };
-  }
-}
-
 async function nodeWithLaggingPeer(cfg: ClusterConfig) {
-  const clock = new ManualClock(1_000);
-  const membership = new FakeMembership();
   const errors: string[] = [];
   const logger = silentLogger();
   logger.error = ((_: unknown, message: string) => void errors.push(message)) as typeof logger.error;
-  const executor = new LocalExecutor({
-    resolveAgent: () => idle,
-    clock,
-    logger: silentLogger(),
-    events: { onChange: () => {} },
-  });
-  const node = new ClusterNode({
-    selfName: "node1",
-    config: cfg,
-    membership,
-    executor,
-    clock,
-    logger,
-    adoptConfig: () => false,
-  });
-  membership.emit("view", { alive: [1, 2], joined: [2], lost: [], restarted: [] });
+  const { membership, report } = nodeHarness(cfg, { logger });
   const peer: NodeReport = {
     v: 1,
     name: "node2",
@@ -83,13 +40,11 @@ async function nodeWithLaggingPeer(cfg: ClusterConfig) {
     leaving: false,
     resources: {},
   };
-  membership.emit("payload", { nodeId: 2, incarnation: 1n, payload: encodeReport(peer) });
-  for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+  await report(2, peer);
   const last = membership.payloads.at(-1);
   assert.ok(last, "the node published a report");
   const decoded = decodeReport(last);
   assert.ok(decoded.ok, decoded.ok ? "" : decoded.error);
-  void node;
   return { report: decoded.report, bytes: last, errors };
 }
 
