@@ -218,11 +218,7 @@ export class OciVipAgent implements ResourceAgent {
         return local;
       }
     } catch (error) {
-      if (ctx.signal.aborted) throw error;
-      return {
-        state: "running",
-        message: `cloud check unknown: lease renewal failed: ${describeError(error)}`,
-      };
+      return renewalFailed(ctx, error);
     }
     const seen = await mover.inspect(ip, { signal: ctx.signal });
     if (seen.state === "unknown") return { state: "running", message: `cloud check unknown: ${seen.reason}` };
@@ -238,11 +234,7 @@ export class OciVipAgent implements ResourceAgent {
       if (renewed.outcome === "not-holder")
         return this.#displaced(ctx, ip, renewed.holderVnicId, renewed.epoch);
     } catch (error) {
-      if (ctx.signal.aborted) throw error;
-      return {
-        state: "running",
-        message: `cloud check unknown: lease renewal failed: ${describeError(error)}`,
-      };
+      return renewalFailed(ctx, error);
     }
     this.#lastCloudCheck.set(ip, clock.now());
     return local;
@@ -379,6 +371,12 @@ export class OciVipAgent implements ResourceAgent {
       return { state: "failed", message: `local address ${action} failed: ${describeError(error)}` };
     }
   }
+}
+
+/** A renewal the cloud did not answer: no evidence against the VIP, so it stays running ("unknown"). */
+function renewalFailed(ctx: AgentContext, error: unknown): AgentResult {
+  if (ctx.signal.aborted) throw error;
+  return { state: "running", message: `cloud check unknown: lease renewal failed: ${describeError(error)}` };
 }
 
 function heldElsewhereMessage(
