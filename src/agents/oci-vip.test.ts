@@ -94,6 +94,19 @@ function cluster() {
   return { api, clock, a: node("a"), b: node("b") };
 }
 
+/** A node's mover and address under an agent whose configured cloud check interval exceeds the lease. */
+function agentCheckingEvery2Min(
+  node: { mover: PrivateIpMover; address: FakeLocalAddress },
+  clock: ManualClock,
+): OciVipAgent {
+  return new OciVipAgent({
+    mover: node.mover,
+    localAddress: node.address,
+    clock,
+    settings: { cloudCheckIntervalMs: 120_000, leaseMs: LEASE_MS },
+  });
+}
+
 function ctx(params: Record<string, string> = { ip: VIP, cidr_netmask: "24" }): AgentContext {
   return { resourceId: "vip", params, signal: new AbortController().signal };
 }
@@ -189,12 +202,7 @@ void test("monitor checks the host every time and the cloud an interval after th
 
 void test("after a start, monitors renew the lease before a third of it has passed, not later", async () => {
   const { api, clock, a } = cluster();
-  const slow = new OciVipAgent({
-    mover: a.mover,
-    localAddress: a.address,
-    clock,
-    settings: { cloudCheckIntervalMs: 120_000, leaseMs: LEASE_MS },
-  });
+  const slow = agentCheckingEvery2Min(a, clock);
   await slow.start(ctx());
   const written = readHoldTags(api.byAddress(VIP)!.freeformTags).leaseUntil;
   clock.advance(LEASE_MS / 3);
@@ -247,12 +255,7 @@ void test("monitor fails when the local address is gone", async () => {
 
 void test("monitor keeps the lease renewed even when the cloud interval is longer than the lease", async () => {
   const { api, clock, a } = cluster();
-  const slow = new OciVipAgent({
-    mover: a.mover,
-    localAddress: a.address,
-    clock,
-    settings: { cloudCheckIntervalMs: 120_000, leaseMs: LEASE_MS },
-  });
+  const slow = agentCheckingEvery2Min(a, clock);
   await slow.start(ctx());
   await slow.monitor(ctx());
   for (let second = 0; second < 120; second++) {
