@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { heartbeatIntervalFor, nodeLossGoalLines, parseTokenMs } from "./failover-goals.ts";
+import { nodeLossGoalLines, parseTokenMs } from "./failover-goals.ts";
 
 void test("defaults at L = 300: the bound and 1.5 s goals, ratios to the baselines", () => {
   const lines = nodeLossGoalLines(
@@ -33,11 +33,4 @@ void test("parseTokenMs accepts whole ms in the schema's range and rejects the r
   for (const bad of ["199", "60001", "3e2", "300.5", "", "abc", "-300"]) {
     assert.throws(() => parseTokenMs(bad), /--token-ms .*200 to 60000/);
   }
-});
-
-void test("heartbeat interval follows cluster setup's token / 10 rule", () => {
-  assert.equal(heartbeatIntervalFor(1000), 100);
-  assert.equal(heartbeatIntervalFor(300), 30);
-  assert.equal(heartbeatIntervalFor(200), 20);
-  assert.equal(heartbeatIntervalFor(5000), 500);
 });

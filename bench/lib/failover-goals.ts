@@ -1,14 +1,7 @@
 import { ratio } from "./stats.ts";
 
-/** floatip's failure-detection timeout when `cluster setup` gets no --token (schema default). */
-export const DEFAULT_TOKEN_MS = 1000;
-/**
- * `cluster setup --token T` sends a heartbeat every T / 10 ms (at least 20), as the admin route sets it;
- * the defaults (1000 / 100) follow the same rule.
- */
-export function heartbeatIntervalFor(tokenMs: number): number {
-  return Math.max(20, Math.floor(tokenMs / 10));
-}
+/** `cluster setup --token T` and the defaults take their heartbeat interval from the same rule. */
+export { DEFAULT_TOKEN_MS, heartbeatIntervalFor } from "../../src/config/schema.ts";
 
 export interface NodeLossMedians {
   floatip?: number;

@@ -11,6 +11,7 @@ import {
 import { parseDuration } from "./duration.ts";
 import {
   clusterConfigSchema,
+  heartbeatIntervalFor,
   idSchema,
   INFINITY_SCORE,
   ipv4Schema,
@@ -1069,16 +1070,18 @@ export function importCib(xml: string, options: CibImportOptions = {}): CibImpor
   const corosync = options.corosyncConf !== undefined ? parseCorosyncConf(options.corosyncConf) : undefined;
   const conv = new Converter(options);
   const nodes = conv.nodes(cib, corosync);
+  const importedToken =
+    corosync?.tokenMs === undefined ? undefined : Math.max(200, Math.min(60_000, corosync.tokenMs));
   const draft: ClusterConfig = clusterConfigSchema.parse({
     formatVersion: 1,
     name: "imported",
     epoch: 1,
     nodes,
-    ...(corosync?.tokenMs !== undefined
+    ...(importedToken !== undefined
       ? {
           totem: {
-            tokenMs: Math.max(200, Math.min(60_000, corosync.tokenMs)),
-            heartbeatIntervalMs: 100,
+            tokenMs: importedToken,
+            heartbeatIntervalMs: heartbeatIntervalFor(importedToken),
             port: 5405,
           },
         }

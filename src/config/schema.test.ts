@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { clusterConfigSchema } from "./schema.ts";
+import { clusterConfigSchema, heartbeatIntervalFor } from "./schema.ts";
 
 const minimal = {
   formatVersion: 1,
@@ -20,4 +20,18 @@ void test("defaults are fresh objects: changing one parsed document never change
   assert.deepEqual(second.properties, {});
   assert.equal(second.totem.tokenMs, 1000);
   assert.deepEqual(second.resources, []);
+});
+
+void test("the heartbeat interval is a tenth of the token (at least 20 ms), for the defaults and for a given token", () => {
+  assert.equal(heartbeatIntervalFor(1000), 100);
+  assert.equal(heartbeatIntervalFor(300), 30);
+  assert.equal(heartbeatIntervalFor(150), 20);
+  assert.equal(heartbeatIntervalFor(5000), 500);
+  const config = clusterConfigSchema.parse({
+    formatVersion: 1,
+    name: "c",
+    epoch: 1,
+    nodes: [{ name: "n1", id: 1, addrs: ["10.0.0.1"] }],
+  });
+  assert.deepEqual(config.totem, { tokenMs: 1000, heartbeatIntervalMs: 100, port: 5405 });
 });

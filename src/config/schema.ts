@@ -130,11 +130,25 @@ export const resourceSchema = z.object({
   ops: z.array(operationSchema).default(() => []),
 });
 
+/** The failure-detection timeout when none is given (corosync 2's default token). */
+export const DEFAULT_TOKEN_MS = 1000;
+
+/**
+ * The heartbeat interval that goes with a token (`cluster setup --token`, a CIB's token, the defaults):
+ * ten heartbeats per token, at least 20 ms apart. A peer is lost at its last heartbeat + token, so eight
+ * lost in a row still leave it alive: at 5 % random loss that is about never. Five per token would halve
+ * an idle node's wake-ups, but four losses in a row would then be a false failover, at 5 % loss about
+ * once in nine hours per link (measured in membership.test.ts's ten simulated minutes).
+ */
+export function heartbeatIntervalFor(tokenMs: number): number {
+  return Math.max(20, Math.floor(tokenMs / 10));
+}
+
 export const totemSchema = z.object({
   /** corosync's name for the failure-detection timeout, in ms. */
-  tokenMs: z.number().int().min(200).max(60_000).default(1000),
+  tokenMs: z.number().int().min(200).max(60_000).default(DEFAULT_TOKEN_MS),
   /** How often each node sends a heartbeat; several per token so a lost packet is not a lost node. */
-  heartbeatIntervalMs: z.number().int().min(20).max(10_000).default(100),
+  heartbeatIntervalMs: z.number().int().min(20).max(10_000).default(heartbeatIntervalFor(DEFAULT_TOKEN_MS)),
   port: z.number().int().min(1).max(65535).default(5405),
 });
 
@@ -380,7 +394,11 @@ export const clusterConfigSchema = z
     /** Grows by one on every committed change; the highest epoch wins when nodes disagree. */
     epoch: z.number().int().min(0),
     nodes: z.array(nodeSchema).min(1).max(64),
-    totem: totemSchema.default(() => ({ tokenMs: 1000, heartbeatIntervalMs: 100, port: 5405 })),
+    totem: totemSchema.default(() => ({
+      tokenMs: DEFAULT_TOKEN_MS,
+      heartbeatIntervalMs: heartbeatIntervalFor(DEFAULT_TOKEN_MS),
+      port: 5405,
+    })),
     quorum: quorumSchema.default(() => ({ twoNode: true })),
     properties: paramMapSchema.default(() => ({})),
     resourceDefaults: paramMapSchema.default(() => ({})),

@@ -16,7 +16,7 @@ import {
 } from "../api/protocol.ts";
 import { randomBytes } from "node:crypto";
 import { addToGroup, deleteResource } from "../config/commands.ts";
-import { clusterConfigSchema, type ClusterConfig } from "../config/schema.ts";
+import { clusterConfigSchema, heartbeatIntervalFor, type ClusterConfig } from "../config/schema.ts";
 import { IPADDR2_TYPE, unsupportedTypeMessage, validateResourceParams } from "./agent-registry.ts";
 import { detectCloud } from "./cloud.ts";
 import { findSelf } from "./self-identity.ts";
@@ -105,7 +105,7 @@ export function registerAdminRoutes(daemon: Daemon): void {
           ? {
               totem: {
                 tokenMs: req.tokenMs,
-                heartbeatIntervalMs: Math.max(20, Math.floor(req.tokenMs / 10)),
+                heartbeatIntervalMs: heartbeatIntervalFor(req.tokenMs),
               },
             }
           : {}),

@@ -76,3 +76,19 @@ void test("forgetting a live peer reports it lost on the next tick", () => {
   assert.deepEqual(detector.tick(10), { joined: [], lost: [3], restarted: [] });
   assert.deepEqual(detector.alive(10), [2]);
 });
+
+void test("nextExpiryMs is the earliest deadline among peers reported alive, and undefined while none is", () => {
+  const detector = new FailureDetector({ tokenMs: 1000 });
+  assert.equal(detector.nextExpiryMs(), undefined);
+  detector.heard(2, 1n, 100);
+  detector.heard(3, 1n, 300);
+  assert.equal(detector.nextExpiryMs(), undefined, "heard but not yet reported joined");
+  detector.tick(300);
+  assert.equal(detector.nextExpiryMs(), 1100);
+  detector.heard(2, 1n, 400);
+  assert.equal(detector.nextExpiryMs(), 1300, "node 3 now expires first");
+  detector.tick(1300);
+  assert.equal(detector.nextExpiryMs(), 1400, "a lost peer has no deadline");
+  detector.tick(1400);
+  assert.equal(detector.nextExpiryMs(), undefined);
+});

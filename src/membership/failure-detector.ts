@@ -80,6 +80,21 @@ export class FailureDetector {
     return ids.sort((a, b) => a - b);
   }
 
+  /**
+   * When the first peer reported alive turns lost unless it is heard again (lastHeard + tokenMs), or
+   * undefined while none is alive: the time to look again, so a loss is seen at its deadline rather than
+   * at the next heartbeat tick after it.
+   */
+  nextExpiryMs(): number | undefined {
+    let earliest: number | undefined;
+    for (const peer of this.#peers.values()) {
+      if (!peer.reportedAlive) continue;
+      const expiry = peer.lastHeardMs + this.#tokenMs;
+      if (earliest === undefined || expiry < earliest) earliest = expiry;
+    }
+    return earliest;
+  }
+
   lastHeardMs(nodeId: number): number | undefined {
     return this.#peers.get(nodeId)?.lastHeardMs;
   }

@@ -7,10 +7,11 @@ import { encodePacket, packetKey } from "./packet.ts";
 import { wrapWithEcho } from "./rtt-echo.ts";
 import { seededRandom } from "./seeded-random.ts";
 import { MembershipError } from "./errors.ts";
+import { DEFAULT_TOKEN_MS, heartbeatIntervalFor } from "../config/schema.ts";
 
 const key = Buffer.alloc(32, 0x5a);
-const TOKEN = 1000;
-const INTERVAL = 100;
+const TOKEN = DEFAULT_TOKEN_MS;
+const INTERVAL = heartbeatIntervalFor(TOKEN);
 const nodes: MembershipPeer[] = [
   { id: 1, name: "node1", addrs: ["10.0.0.1"] },
   { id: 2, name: "node2", addrs: ["10.0.0.2"] },
@@ -24,7 +25,16 @@ interface Running {
   kill(): Promise<void>;
 }
 
-function startNode(network: MemoryNetwork, clock: ManualClock, id: number, incarnation?: bigint): Running {
+function startNode(
+  network: MemoryNetwork,
+  clock: ManualClock,
+  id: number,
+  incarnation?: bigint,
+  timings: { tokenMs: number; heartbeatIntervalMs: number } = {
+    tokenMs: TOKEN,
+    heartbeatIntervalMs: INTERVAL,
+  },
+): Running {
   const self = nodes.find((n) => n.id === id);
   assert.ok(self);
   const transport = network.transport(self.addrs[0] ?? "");
@@ -33,8 +43,7 @@ function startNode(network: MemoryNetwork, clock: ManualClock, id: number, incar
     peers: nodes,
     key,
     clusterName: "prod",
-    tokenMs: TOKEN,
-    heartbeatIntervalMs: INTERVAL,
+    ...timings,
     transport,
     clock,
     ...(incarnation === undefined ? {} : { incarnation }),
@@ -93,6 +102,24 @@ void test("a killed node is reported lost by the others within tokenMs plus one 
     assert.deepEqual(loss.view.alive, [1, 2]);
   }
   for (const node of running.slice(0, 2)) node.membership.stop();
+});
+
+void test("a silent peer is lost at its deadline (last heard + token), not at the next heartbeat tick after it", async () => {
+  // An interval that does not divide the token: a loss seen only at ticks would come up to 300 ms late.
+  const clock = new ManualClock(0);
+  const network = new MemoryNetwork({ clock });
+  const [a, b] = [1, 2].map((id) =>
+    startNode(network, clock, id, undefined, { tokenMs: 1000, heartbeatIntervalMs: 300 }),
+  );
+  assert.ok(a && b);
+  clock.advance(2_000);
+  await b.kill();
+  const lastHeard = a.membership.stats().peers[2];
+  assert.ok(typeof lastHeard === "number");
+  clock.advance(2_000);
+  const loss = a.views.find((v) => v.view.lost.includes(2));
+  assert.equal(loss?.at, lastHeard + 1000);
+  a.membership.stop();
 });
 
 void test("no false loss at 5% random packet loss over a simulated 10 minutes with default timings", () => {

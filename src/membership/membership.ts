@@ -113,7 +113,11 @@ export class Membership extends EventEmitter<MembershipEvents> {
   #payload: Uint8Array = new Uint8Array();
   #seq = 0n;
   #stopped = false;
-  readonly #timers: { interval: TimerHandle; first: TimerHandle | undefined };
+  readonly #timers: {
+    interval: TimerHandle;
+    first: TimerHandle | undefined;
+    deadline?: TimerHandle | undefined;
+  };
   readonly #counters = { sent: 0, received: 0, accepted: 0 };
   /** Per peer: the last sequence number accepted in its current incarnation, and the gaps seen so far. */
   readonly #received = new Map<number, { seq: bigint; lost: number }>();
@@ -237,6 +241,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
     this.#stopped = true;
     this.#clock.clearInterval(this.#timers.interval);
     if (this.#timers.first !== undefined) this.#clock.clearTimeout(this.#timers.first);
+    if (this.#timers.deadline !== undefined) this.#clock.clearTimeout(this.#timers.deadline);
   }
 
   #heartbeatTick(): void {
@@ -308,8 +313,28 @@ export class Membership extends EventEmitter<MembershipEvents> {
 
   #evaluate(nowMs: number): void {
     const change = this.#detector.tick(nowMs);
+    this.#armDeadline(nowMs);
     if (change.joined.length + change.lost.length + change.restarted.length === 0) return;
     this.emit("view", { alive: this.aliveNodes(), ...change });
+  }
+
+  /**
+   * A loss is seen at its deadline (lastHeard + token), not up to a heartbeat interval later at the next
+   * tick: detection takes the token, whatever the interval. One timer at a time: heartbeats only push
+   * deadlines later, so it is re-armed when it fires (about once a token while all peers are alive), not
+   * on every packet.
+   */
+  #armDeadline(nowMs: number): void {
+    if (this.#stopped || this.#timers.deadline !== undefined) return;
+    const expiry = this.#detector.nextExpiryMs();
+    if (expiry === undefined) return;
+    this.#timers.deadline = this.#clock.setTimeout(
+      () => {
+        this.#timers.deadline = undefined;
+        this.#evaluate(this.#clock.now());
+      },
+      Math.max(1, Math.ceil(expiry - nowMs)),
+    );
   }
 
   #peerMap(peers: readonly MembershipPeer[]): Map<number, MembershipPeer> {
