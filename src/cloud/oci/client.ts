@@ -413,12 +413,19 @@ async function buildAuthProvider(settings: OciSettings): Promise<common.Authenti
  * The instance-principal builder guards metadata reads with an opossum breaker that opens after one
  * failure and federation with one that opens for 30-49 s: a short metadata hiccup would then fail
  * every token refresh long after the metadata service is back (the resource-agents #2020 pattern).
- * The builder has no setters for them, so the fields are replaced before build().
+ * The builder has no setters for them, so the fields are replaced before build(). The constructor has
+ * already started both: each rotates its statistics on two 1 s intervals for as long as the process
+ * lives, so they are shut down, not just dropped.
  */
-function disableAuthCircuitBreakers(
+export function disableAuthCircuitBreakers(
   builder: common.InstancePrincipalsAuthenticationDetailsProviderBuilder,
 ): void {
-  const fields = builder as unknown as { _circuitBreaker: unknown; _authCircuitBreaker: unknown };
+  const fields = builder as unknown as {
+    _circuitBreaker: { shutdown(): void } | null;
+    _authCircuitBreaker: { circuit: { shutdown(): void } | null } | null;
+  };
+  fields._circuitBreaker?.shutdown();
+  fields._authCircuitBreaker?.circuit?.shutdown();
   fields._circuitBreaker = null;
   fields._authCircuitBreaker = new common.CircuitBreaker({ disableClientCircuitBreaker: true });
 }
