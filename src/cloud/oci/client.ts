@@ -1,6 +1,8 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
 import * as common from "oci-common";
+// Before oci-core: its model index is replaced by one that loads models on first use.
+import "./sdk-models.ts";
 import * as core from "oci-core";
 import type { Logger } from "pino";
 import { abortReason, type Clock } from "../../clock/clock.ts";
