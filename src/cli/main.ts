@@ -1,5 +1,7 @@
-// First: tunes V8 for `floatip daemon` before the rest of the CLI (and the OCI SDK) loads.
+// First: tunes V8 for `floatip daemon` and gives it node-fetch, before the rest of the CLI (and the OCI
+// SDK) loads.
 import "./daemon-heap.ts";
+import "./daemon-fetch.ts";
 import { Command, CommanderError } from "commander";
 import { callApi, ApiCallError, type Endpoint } from "../api/client.ts";
 import type { StatusSnapshot } from "../api/status-types.ts";

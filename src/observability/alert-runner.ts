@@ -436,6 +436,7 @@ export async function postWebhook(
   for (let attempt = 0; attempt <= retryDelaysMs.length; attempt += 1) {
     if (attempt > 0) await sleep(retryDelaysMs[attempt - 1] ?? 0, signal);
     if (signal.aborted) return { ok: false, detail: "stopped", attempts: attempt };
+    const timeout = AbortSignal.timeout(target.timeoutMs);
     try {
       const response = await fetch(target.url, {
         method: "POST",
@@ -448,7 +449,7 @@ export async function postWebhook(
         },
         body,
         redirect: "error",
-        signal: AbortSignal.any([signal, AbortSignal.timeout(target.timeoutMs)]),
+        signal: AbortSignal.any([signal, timeout]),
       });
       await response.arrayBuffer().catch(() => undefined);
       if (response.ok) return { ok: true, detail: `HTTP ${response.status}`, attempts: attempt + 1 };
@@ -457,7 +458,8 @@ export async function postWebhook(
         return { ok: false, detail, attempts: attempt + 1 };
     } catch (error) {
       const err = error as Error;
-      detail = err.name === "TimeoutError" ? `timed out after ${target.timeoutMs} ms` : err.message;
+      // Asked of the signal: node-fetch (the daemon's fetch) rejects with its own AbortError, not the reason.
+      detail = timeout.aborted ? `timed out after ${target.timeoutMs} ms` : err.message;
     }
   }
   return { ok: false, detail, attempts: retryDelaysMs.length + 1 };

@@ -116,7 +116,8 @@ export class MetadataClient {
                 signal: attemptSignal,
               });
               if (!response.ok) {
-                await response.body?.cancel();
+                // Read, not cancelled: the daemon's fetch (node-fetch) has no WHATWG body stream.
+                await response.arrayBuffer().catch(() => undefined);
                 throw new MetadataHttpError(response.status, url);
               }
               return (await response.json()) as unknown;
