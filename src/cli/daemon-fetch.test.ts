@@ -30,7 +30,7 @@ void test("main.ts installs it right after the V8 tuning, before the OCI SDK loa
   assert.deepEqual(imports.slice(0, 2), ['import "./daemon-heap.ts";', 'import "./daemon-fetch.ts";']);
 });
 
-void test("instance metadata and alert webhooks pass their tests with the daemon's fetch", () => {
+void test("SDK calls (instance-principal federation, signed Core calls), instance metadata and alert webhooks pass their tests with the daemon's fetch", () => {
   // The same test files, in processes that install node-fetch first as the daemon does.
   const preload = `data:text/javascript,${encodeURIComponent(
     `import { useNodeFetch } from ${JSON.stringify(new URL("./daemon-fetch.ts", import.meta.url).href)}; useNodeFetch();`,
@@ -43,6 +43,7 @@ void test("instance metadata and alert webhooks pass their tests with the daemon
       "--import",
       preload,
       "--test",
+      "src/cloud/oci/private-ip-mover.emulator.test.ts",
       "src/cloud/oci/metadata.test.ts",
       "src/observability/alert-runner.test.ts",
     ],
