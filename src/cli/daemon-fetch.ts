@@ -1,5 +1,5 @@
 import { createRequire } from "node:module";
-import { commandWord } from "./daemon-heap.ts";
+import { isDaemonProcess } from "./daemon-heap.ts";
 
 /**
  * The daemon's fetch (the OCI SDK's signed calls, instance metadata reads, alert webhooks) is node-fetch
@@ -25,4 +25,4 @@ export function useNodeFetch(target: typeof globalThis = globalThis): void {
   target.Headers = nodeFetch.Headers;
 }
 
-if (commandWord(process.argv.slice(2)) === "daemon") useNodeFetch();
+if (isDaemonProcess) useNodeFetch();

@@ -33,7 +33,10 @@ export function commandWord(args: readonly string[]): string | undefined {
   return undefined;
 }
 
-if (commandWord(process.argv.slice(2)) === "daemon") {
+/** Whether this process is `floatip daemon`: the one set-up modules (V8 tuning, node-fetch) tune for. */
+export const isDaemonProcess = commandWord(process.argv.slice(2)) === "daemon";
+
+if (isDaemonProcess) {
   for (const flag of DAEMON_V8_FLAGS) setFlagsFromString(flag);
   setTimeout(allowYoungGenerationGrowth, GROWTH_ALLOWED_AFTER_MS).unref();
 }
