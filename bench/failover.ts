@@ -174,10 +174,12 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 function follow(child: ChildProcess, logFile: string): Record<string, unknown>[] {
   const events: Record<string, unknown>[] = [];
   const out = createWriteStream(logFile, { flags: "a" });
-  child.stderr?.pipe(out);
+  // Left open when stderr ends: stdout's last lines still come, and the file closes with the child.
+  child.stderr?.pipe(out, { end: false });
+  child.once("close", () => out.end());
   if (child.stdout) {
     createInterface({ input: child.stdout }).on("line", (line) => {
-      out.write(`${line}\n`);
+      if (!out.writableEnded) out.write(`${line}\n`);
       try {
         events.push(JSON.parse(line) as Record<string, unknown>);
       } catch {

@@ -1,9 +1,10 @@
 import { execFile, type ChildProcess } from "node:child_process";
-import { createWriteStream, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { floatipMain } from "./repo-paths.ts";
 import type { StatusSnapshot } from "../../src/api/status-types.ts";
+import { appendChildOutput } from "./child-log.ts";
 
 /** What the harness needs from a test bed: run processes inside a node's namespace. */
 export interface BedLike {
@@ -64,9 +65,7 @@ export class FloatipCluster {
       ],
       { env: { ...process.env, FLOATIP_LOG_LEVEL: "debug", ...this.env, ...this.nodeEnv(node) } },
     );
-    const log = createWriteStream(this.logFile(node), { flags: "a" });
-    child.stdout?.pipe(log);
-    child.stderr?.pipe(log);
+    appendChildOutput(child, this.logFile(node));
     this.daemons.set(node, child);
     // Benches on a busy shared host may need longer (FLOATIP_BED_DAEMON_START_MS); tests keep 10 s.
     const deadline = Date.now() + (Number(process.env["FLOATIP_BED_DAEMON_START_MS"]) || 10_000);

@@ -1,10 +1,11 @@
 import { execFile, type ChildProcess } from "node:child_process";
-import { createWriteStream, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { WitnessStatus } from "../../src/daemon/witness-daemon.ts";
 import { floatipMain } from "./repo-paths.ts";
 import type { CliResult } from "./floatip-cluster.ts";
+import { appendChildOutput } from "./child-log.ts";
 
 /** What the witness needs from a test bed: a namespace to run in. */
 export interface WitnessBed {
@@ -42,9 +43,7 @@ export class FloatipWitness {
       [floatipMain, "witness", "--socket", this.socket, "--state-dir", join(this.dir, "state")],
       { env: { ...process.env, FLOATIP_LOG_LEVEL: "debug" } },
     );
-    const log = createWriteStream(this.logFile, { flags: "a" });
-    child.stdout?.pipe(log);
-    child.stderr?.pipe(log);
+    appendChildOutput(child, this.logFile);
     this.child = child;
     const deadline = Date.now() + 10_000;
     for (;;) {
