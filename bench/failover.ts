@@ -21,6 +21,7 @@ import { startProbe, startResponderIn } from "../tools/testbed/probe.ts";
 import { floatipMain, repoRoot } from "../tools/testbed/repo-paths.ts";
 import { parseOrExit } from "./lib/args.ts";
 import {
+  DEFAULT_HEARTBEAT_COPIES,
   DEFAULT_TOKEN_MS,
   heartbeatIntervalFor,
   nodeLossGoalLines,
@@ -49,8 +50,8 @@ import { updateSummary } from "./lib/summary.ts";
  *
  *   npm run bench:failover -- [--runs 10] [--latency-ms 300] [--systems floatip,seed,keepalived]
  *                             [--scenario node-loss,kill-9,service-failure] [--token-ms T] [--out NAME]
- * --token-ms T  floatip tuned: `cluster setup --token T` (failure-detection timeout T ms, a heartbeat every
- *               T / 10 ms, at least 20); default: floatip's defaults (token 1000, heartbeat 100)
+ * --token-ms T  floatip tuned: `cluster setup --token T` (failure-detection timeout T ms, a heartbeat round
+ *               every T / 5 ms, at least 20, two copies each); default: floatip's defaults (token 1000, round 200)
  * --idle-jitter-ms J  adds a uniform random 0..J ms to each run's idle time (default 0): with J = the
  *               monitor interval (10000) the failure falls at any point of the lease renewal cycle, not
  *               always at the same one (30 s of idle is three renewals: it hit one in flight in 2 of 6 runs)
@@ -769,6 +770,7 @@ async function main(): Promise<void> {
       tuned: tunedTokenMs !== undefined,
       tokenMs,
       heartbeatIntervalMs: heartbeatIntervalFor(tokenMs),
+      heartbeatCopies: DEFAULT_HEARTBEAT_COPIES,
     },
     scenarios,
     elapsedS,
@@ -788,7 +790,7 @@ type Meta = {
   latencyMs: number;
   idleMs: number;
   idleJitterMs: number;
-  floatip: { tuned: boolean; tokenMs: number; heartbeatIntervalMs: number };
+  floatip: { tuned: boolean; tokenMs: number; heartbeatIntervalMs: number; heartbeatCopies: number };
   runsPerSystem: number;
   elapsedS: number;
   loadavg: { start: number[]; end: number[] };
@@ -808,8 +810,12 @@ function goalLines(meta: Meta, summary: Summary): string[] {
 function floatipSetting(meta: Meta): string {
   const t = meta.floatip;
   return t.tuned
-    ? `floatip tuned: \`cluster setup --token ${t.tokenMs}\` (detection timeout ${t.tokenMs} ms, a heartbeat every ${t.heartbeatIntervalMs} ms)`
-    : `floatip at its defaults (token ${t.tokenMs} ms, a heartbeat every ${t.heartbeatIntervalMs} ms)`;
+    ? `floatip tuned: \`cluster setup --token ${t.tokenMs}\` (detection timeout ${t.tokenMs} ms, ${heartbeatText(t)})`
+    : `floatip at its defaults (token ${t.tokenMs} ms, ${heartbeatText(t)})`;
+}
+
+function heartbeatText(t: Meta["floatip"]): string {
+  return `a heartbeat round every ${t.heartbeatIntervalMs} ms, ${t.heartbeatCopies} copies each`;
 }
 
 function summaryMarkdown(meta: Meta, summary: Summary): string {
@@ -882,8 +888,8 @@ function markdown(meta: Meta, summary: Summary, tables: string[]): string {
     ...goalLines(meta, summary),
     "",
     meta.floatip.tuned
-      ? `- floatip: daemons set up with \`cluster setup --token ${meta.floatip.tokenMs}\` (detection timeout ${meta.floatip.tokenMs} ms, a heartbeat every ${meta.floatip.heartbeatIntervalMs} ms), \`resource create ... IPaddr2 ... interval=10s\`.`
-      : "- floatip: daemons with default settings (`cluster setup`: token 1000 ms, a heartbeat every 100 ms; `resource create ... IPaddr2 ... interval=10s`).",
+      ? `- floatip: daemons set up with \`cluster setup --token ${meta.floatip.tokenMs}\` (detection timeout ${meta.floatip.tokenMs} ms, ${heartbeatText(meta.floatip)}), \`resource create ... IPaddr2 ... interval=10s\`.`
+      : `- floatip: daemons with default settings (\`cluster setup\`: token ${meta.floatip.tokenMs} ms, ${heartbeatText(meta.floatip)}; \`resource create ... IPaddr2 ... interval=10s\`).`,
     ...(systems.includes("seed")
       ? [
           "- seed: bench/seed-replay-node.ts (token 3000 + consensus 3600 heartbeat timeout, one",

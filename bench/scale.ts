@@ -354,6 +354,7 @@ async function memoryCase(
         clusterName: config.name,
         tokenMs: config.totem.tokenMs,
         heartbeatIntervalMs: config.totem.heartbeatIntervalMs,
+        heartbeatCopies: config.totem.heartbeatCopies,
         transport,
         clock: systemClock,
       });

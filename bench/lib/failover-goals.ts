@@ -1,7 +1,7 @@
 import { ratio } from "./stats.ts";
 
 /** `cluster setup --token T` and the defaults take their heartbeat interval from the same rule. */
-export { DEFAULT_TOKEN_MS, heartbeatIntervalFor } from "../../src/config/schema.ts";
+export { DEFAULT_HEARTBEAT_COPIES, DEFAULT_TOKEN_MS, heartbeatIntervalFor } from "../../src/config/schema.ts";
 
 export interface NodeLossMedians {
   floatip?: number;

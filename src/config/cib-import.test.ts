@@ -284,7 +284,8 @@ void describe("the seed's patched IPaddr2 copied under another provider, with co
       ],
     );
     assert.equal(config.totem.tokenMs, 3000);
-    assert.equal(config.totem.heartbeatIntervalMs, 300, "ten heartbeats per imported token");
+    assert.equal(config.totem.heartbeatIntervalMs, 600, "five heartbeat rounds per imported token");
+    assert.equal(config.totem.heartbeatCopies, 2);
     assert.equal(config.quorum.twoNode, true);
     const vip = config.resources[0];
     assert.equal(vip?.type, "ocf:heartbeat:IPaddr2");

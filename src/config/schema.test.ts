@@ -22,16 +22,23 @@ void test("defaults are fresh objects: changing one parsed document never change
   assert.deepEqual(second.resources, []);
 });
 
-void test("the heartbeat interval is a tenth of the token (at least 20 ms), for the defaults and for a given token", () => {
-  assert.equal(heartbeatIntervalFor(1000), 100);
-  assert.equal(heartbeatIntervalFor(300), 30);
-  assert.equal(heartbeatIntervalFor(150), 20);
-  assert.equal(heartbeatIntervalFor(5000), 500);
+void test("a heartbeat round every fifth of the token (at least 20 ms), two copies each, for the defaults and for a given token", () => {
+  assert.equal(heartbeatIntervalFor(1000), 200);
+  assert.equal(heartbeatIntervalFor(300), 60);
+  assert.equal(heartbeatIntervalFor(150), 30);
+  assert.equal(heartbeatIntervalFor(90), 20);
+  assert.equal(heartbeatIntervalFor(5000), 1000);
   const config = clusterConfigSchema.parse({
     formatVersion: 1,
     name: "c",
     epoch: 1,
     nodes: [{ name: "n1", id: 1, addrs: ["10.0.0.1"] }],
   });
-  assert.deepEqual(config.totem, { tokenMs: 1000, heartbeatIntervalMs: 100, port: 5405 });
+  assert.deepEqual(config.totem, { tokenMs: 1000, heartbeatIntervalMs: 200, heartbeatCopies: 2, port: 5405 });
+  const single = clusterConfigSchema.parse({ ...config, totem: { ...config.totem, heartbeatCopies: 1 } });
+  assert.equal(single.totem.heartbeatCopies, 1);
+  for (const heartbeatCopies of [0, 5, 1.5]) {
+    const bad = clusterConfigSchema.safeParse({ ...config, totem: { ...config.totem, heartbeatCopies } });
+    assert.equal(bad.success, false, `copies ${heartbeatCopies}`);
+  }
 });

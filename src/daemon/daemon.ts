@@ -184,6 +184,7 @@ export class Daemon {
           clusterName: config.name,
           tokenMs: config.totem.tokenMs,
           heartbeatIntervalMs: config.totem.heartbeatIntervalMs,
+          heartbeatCopies: config.totem.heartbeatCopies,
           transport: transport as UdpTransport,
           clock,
         });

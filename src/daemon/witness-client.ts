@@ -18,7 +18,7 @@ import { WitnessVoteTracker, type QuorumDeviceStatus } from "../quorum/witness-v
 type Device = NonNullable<ClusterConfig["quorum"]["device"]>;
 
 /**
- * A node's connection to the witness: sends its membership view every heartbeat interval over UDP and
+ * A node's connection to the witness: sends its membership view ten times per token over UDP and
  * keeps the vote the witness grants (see WitnessVoteTracker). Emits "change" when the vote changes, so
  * the coordinator re-evaluates quorum at once.
  */
@@ -61,8 +61,7 @@ export class WitnessClient extends EventEmitter<{ change: [DeviceVote] }> {
       this.device !== null &&
       device.addr === this.device.addr &&
       device.port === this.device.port &&
-      config.totem.tokenMs === before.totem.tokenMs &&
-      config.totem.heartbeatIntervalMs === before.totem.heartbeatIntervalMs;
+      config.totem.tokenMs === before.totem.tokenMs;
     if (same) return;
     await this.stop();
     this.device = device;
@@ -80,7 +79,10 @@ export class WitnessClient extends EventEmitter<{ change: [DeviceVote] }> {
       socket.bind(0, this.deps.bindAddress, () => resolve());
     });
     this.socket = socket;
-    this.timer = this.deps.clock.setInterval(() => this.tick(), config.totem.heartbeatIntervalMs);
+    this.timer = this.deps.clock.setInterval(
+      () => this.tick(),
+      witnessReportIntervalMs(config.totem.tokenMs),
+    );
     this.send();
   }
 
@@ -184,4 +186,12 @@ export class WitnessClient extends EventEmitter<{ change: [DeviceVote] }> {
     this.deps.events?.record({ type: "quorum", summary, data: { witness: vote, before } });
     if (emit) this.emit("change", vote);
   }
+}
+
+/**
+ * Ten reports per token. Not the heartbeat interval: heartbeats go out as copies in fewer rounds, while a
+ * witness report is one request and one answer, so its loss tolerance is the number of exchanges.
+ */
+export function witnessReportIntervalMs(tokenMs: number): number {
+  return Math.max(20, Math.floor(tokenMs / 10));
 }

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { callApi, callApiWithPeer } from "../api/client.ts";
+import { ManualClock } from "../clock/manual-clock.ts";
 import { systemClock } from "../clock/system-clock.ts";
 import { clusterConfigSchema, type ClusterConfig } from "../config/schema.ts";
 import { createLogger } from "../observability/logger.ts";
@@ -254,4 +255,28 @@ void test("after a restart the witness still knows its clusters and grants again
   assert.notEqual(c1.vote(), "granted", "no grant during the restart hold");
   await until("granted after the hold", () => c1.vote() === "granted", 5000);
   await c1.stop();
+});
+
+void test("a node reports to the witness ten times per token, whatever its heartbeat interval", async () => {
+  const clock = new ManualClock(1_000_000);
+  const config = clusterConfigSchema.parse({
+    ...configWith(witness.port),
+    totem: { tokenMs: 1000, heartbeatIntervalMs: 200, heartbeatCopies: 2, port: 5405 },
+  });
+  const c = new WitnessClient(
+    {
+      clock,
+      logger,
+      clusterKey,
+      selfId: 1,
+      bindAddress: "127.0.0.1",
+      incarnation: 1n << 40n,
+    },
+    config,
+  );
+  await c.configure(config);
+  cleanups.push(() => c.stop());
+  clock.advance(1000);
+  assert.equal(c.status()?.sent, 1 + 10, "one at start and one every 100 ms");
+  await c.stop();
 });

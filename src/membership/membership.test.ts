@@ -7,11 +7,13 @@ import { encodePacket, packetKey } from "./packet.ts";
 import { wrapWithEcho } from "./rtt-echo.ts";
 import { seededRandom } from "./seeded-random.ts";
 import { MembershipError } from "./errors.ts";
-import { DEFAULT_TOKEN_MS, heartbeatIntervalFor } from "../config/schema.ts";
+import { DEFAULT_HEARTBEAT_COPIES, DEFAULT_TOKEN_MS, heartbeatIntervalFor } from "../config/schema.ts";
+import type { Transport } from "./transport.ts";
 
 const key = Buffer.alloc(32, 0x5a);
 const TOKEN = DEFAULT_TOKEN_MS;
 const INTERVAL = heartbeatIntervalFor(TOKEN);
+const COPIES = DEFAULT_HEARTBEAT_COPIES;
 const nodes: MembershipPeer[] = [
   { id: 1, name: "node1", addrs: ["10.0.0.1"] },
   { id: 2, name: "node2", addrs: ["10.0.0.2"] },
@@ -30,14 +32,16 @@ function startNode(
   clock: ManualClock,
   id: number,
   incarnation?: bigint,
-  timings: { tokenMs: number; heartbeatIntervalMs: number } = {
+  timings: { tokenMs: number; heartbeatIntervalMs: number; heartbeatCopies?: number } = {
     tokenMs: TOKEN,
     heartbeatIntervalMs: INTERVAL,
+    heartbeatCopies: COPIES,
   },
+  wrap: (transport: Transport) => Transport = (t) => t,
 ): Running {
   const self = nodes.find((n) => n.id === id);
   assert.ok(self);
-  const transport = network.transport(self.addrs[0] ?? "");
+  const transport = wrap(network.transport(self.addrs[0] ?? ""));
   const membership = new Membership({
     self,
     peers: nodes,
@@ -183,7 +187,8 @@ void test("heartbeats lost on one link are counted for that peer only, and a res
   clock.advance(INTERVAL * 2);
   const dropped = network.stats().droppedByLoss;
   assert.ok(dropped >= 5, `dropped ${dropped}`);
-  assert.deepEqual(at(running, 0).membership.stats().lost, { 2: dropped, 3: 0 });
+  // Both copies of a round were dropped: a round lost is COPIES datagrams.
+  assert.deepEqual(at(running, 0).membership.stats().lost, { 2: dropped / COPIES, 3: 0 });
   assert.deepEqual(at(running, 2).membership.stats().lost, { 1: 0, 2: 0 });
 
   await at(running, 2).kill();
@@ -222,7 +227,7 @@ void test("removing a live peer with updatePeers reports it lost at once and sto
   for (const node of running) node.membership.stop();
 });
 
-void test("rejects a forged packet, a replayed packet and a truncated packet and counts each in stats", () => {
+void test("rejects a forged packet, a replayed packet and a truncated packet, drops a copy, and counts each in stats", () => {
   const clock = new ManualClock(0);
   const network = new MemoryNetwork({ clock });
   const node1 = startNode(network, clock, 1);
@@ -238,6 +243,12 @@ void test("rejects a forged packet, a replayed packet and a truncated packet and
     seq: 1n,
     payload: wrapWithEcho(0, [], Uint8Array.of(1)),
   });
+  const next = encodePacket(packetKey(key, "prod"), {
+    sender: 2,
+    incarnation: 77n,
+    seq: 2n,
+    payload: wrapWithEcho(0, [], Uint8Array.of(2)),
+  });
   const forged = encodePacket(packetKey(Buffer.alloc(32, 0x11), "prod"), {
     sender: 2,
     incarnation: 78n,
@@ -248,18 +259,21 @@ void test("rejects a forged packet, a replayed packet and a truncated packet and
   send(forged);
   assert.deepEqual(node1.membership.aliveNodes(), [1], "a forged heartbeat does not make node2 alive");
   send(genuine);
-  send(genuine);
+  send(genuine); // the same bytes again at once: a copy of the round, dropped unread
+  send(next);
+  send(genuine); // an older round: the replay guard's
   send(genuine.subarray(0, 40));
 
   const stats = node1.membership.stats();
   assert.equal(stats.rejected.badMac, 1);
+  assert.equal(stats.duplicates, 1);
   assert.equal(stats.rejected.replay, 1);
   assert.equal(stats.rejected.truncated, 1);
-  assert.equal(stats.received, 4);
-  assert.equal(stats.accepted, 1);
+  assert.equal(stats.received, 6);
+  assert.equal(stats.accepted, 2);
   assert.deepEqual(
     node1.payloads.map((p) => [...p.payload]),
-    [[1]],
+    [[1], [2]],
   );
   assert.deepEqual(node1.membership.aliveNodes(), [1, 2]);
   node1.membership.stop();
@@ -308,7 +322,12 @@ void test("stop() cancels every timer and the node falls silent", () => {
   const node1 = startNode(network, clock, 1);
   clock.advance(1_000);
   const sent = node1.membership.stats().sent;
-  assert.equal(sent, 2 * 11, "one immediate heartbeat and ten interval heartbeats to each of two peers");
+  const rounds = 1 + 1_000 / INTERVAL;
+  assert.equal(
+    sent,
+    rounds * 2 * COPIES,
+    "the immediate round and one per interval, copies to each of two peers",
+  );
   node1.membership.stop();
   clock.advance(1_000);
   assert.equal(clock.pendingTimers, 0, "only the last packets in flight were left, and they are delivered");
@@ -361,4 +380,107 @@ void test("heartbeats measure the round-trip time to each peer on the sender's o
   assert.ok(Math.abs(rtt - 6) <= 1, `about two 3 ms hops, got ${rtt}`);
   a.membership.stop();
   b.membership.stop();
+});
+
+/** Drops the first datagram of every pair this node sends: each round then arrives as its second copy only. */
+function dropFirstCopies(transport: Transport): Transport {
+  let n = 0;
+  return {
+    send: (addr, payload, port) => {
+      if (n++ % 2 === 1) transport.send(addr, payload, port);
+    },
+    onMessage: (handler) => transport.onMessage(handler),
+    close: () => transport.close(),
+  };
+}
+
+void test("each round goes out as copies; the receiver takes the first and drops the others unread", () => {
+  const { clock, running } = cluster();
+  clock.advance(10 * INTERVAL + 1); // past the tick at 10 intervals, so every round sent has arrived
+  const [node1, node2] = [at(running, 0), at(running, 1)];
+  const s1 = node1.membership.stats();
+  const rounds = s1.received / (2 * COPIES);
+  assert.ok(rounds >= 10, `rounds ${rounds}`);
+  assert.equal(s1.sent, rounds * 2 * COPIES);
+  assert.equal(s1.accepted, rounds * 2, "one accepted per round and peer");
+  assert.equal(s1.duplicates, rounds * 2 * (COPIES - 1));
+  assert.equal(s1.rejected.replay, 0, "a copy is not a replay");
+  assert.deepEqual(s1.lost, { 2: 0, 3: 0 });
+  assert.equal(node1.payloads.filter((p) => p.nodeId === 2).length, rounds, "one payload event per round");
+  assert.equal(node2.membership.stats().duplicates, rounds * 2 * (COPIES - 1));
+  for (const node of running) node.membership.stop();
+});
+
+void test("a round whose first copy is lost is taken from its second; a single-copy peer is understood too", () => {
+  const clock = new ManualClock(0);
+  const network = new MemoryNetwork({ clock });
+  const a = startNode(network, clock, 1);
+  const b = startNode(
+    network,
+    clock,
+    2,
+    undefined,
+    { tokenMs: TOKEN, heartbeatIntervalMs: INTERVAL, heartbeatCopies: 2 },
+    dropFirstCopies,
+  );
+  const c = startNode(network, clock, 3, undefined, {
+    tokenMs: TOKEN,
+    heartbeatIntervalMs: INTERVAL,
+    heartbeatCopies: 1,
+  });
+  clock.advance(20 * TOKEN);
+  assert.deepEqual(a.membership.aliveNodes(), [1, 2, 3]);
+  assert.equal(a.views.flatMap((v) => v.view.lost).length, 0, "no loss");
+  const s = a.membership.stats();
+  assert.deepEqual(s.lost, { 2: 0, 3: 0 }, "no round missing");
+  assert.equal(s.duplicates, 0, "b's first copies never came, c sends one");
+  assert.ok(a.payloads.filter((p) => p.nodeId === 2).length >= (20 * TOKEN) / INTERVAL);
+  assert.ok(c.membership.stats().duplicates > 0, "the single-copy node drops a's copies too");
+  for (const node of [a, b, c]) node.membership.stop();
+});
+
+void test("a copy of an accepted heartbeat from another address is not a duplicate but a bad source", () => {
+  const clock = new ManualClock(0);
+  const network = new MemoryNetwork({ clock });
+  let captured: Uint8Array | undefined;
+  const a = startNode(network, clock, 1);
+  startNode(network, clock, 2, undefined, undefined, (t) => ({
+    send: (addr, payload, port) => {
+      if (addr === "10.0.0.1") captured = payload;
+      t.send(addr, payload, port);
+    },
+    onMessage: (handler) => t.onMessage(handler),
+    close: () => t.close(),
+  }));
+  clock.advance(INTERVAL / 2);
+  assert.ok(captured);
+  const before = a.membership.stats();
+  network.transport("10.0.0.9").send("10.0.0.1", captured);
+  clock.advance(1);
+  const after = a.membership.stats();
+  assert.equal(after.duplicates, before.duplicates);
+  assert.equal(after.rejected.badSource, before.rejected.badSource + 1);
+  a.membership.stop();
+});
+
+void test("heartbeat copies outside 1-4 are refused", () => {
+  const clock = new ManualClock(0);
+  const network = new MemoryNetwork({ clock });
+  for (const heartbeatCopies of [0, 5, 1.5, Number.NaN]) {
+    assert.throws(
+      () =>
+        new Membership({
+          self: { id: 1, name: "node1" },
+          peers: nodes,
+          key,
+          clusterName: "prod",
+          tokenMs: TOKEN,
+          heartbeatIntervalMs: INTERVAL,
+          heartbeatCopies,
+          transport: network.transport(`10.1.0.${heartbeatCopies}`),
+          clock,
+        }),
+      (err: unknown) => err instanceof MembershipError && err.code === "FLOATIP_E_MEMBERSHIP_CONFIG",
+    );
+  }
 });

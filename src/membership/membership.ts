@@ -1,6 +1,7 @@
 import { EventEmitter } from "node:events";
 import { randomInt } from "node:crypto";
 import type { Clock, TimerHandle } from "../clock/clock.ts";
+import { MAX_HEARTBEAT_COPIES } from "../config/schema.ts";
 import { MembershipError } from "./errors.ts";
 import { FailureDetector } from "./failure-detector.ts";
 import {
@@ -33,6 +34,12 @@ export interface MembershipOptions {
   clusterName: string;
   tokenMs: number;
   heartbeatIntervalMs: number;
+  /**
+   * Datagrams per heartbeat round, sent back to back (default 1). The receiver accepts the first to
+   * arrive and drops the rest by byte comparison before any decoding, so a round is lost only when all
+   * its copies are, and copies that arrive together wake the receiver once.
+   */
+  heartbeatCopies?: number;
   /** Owned by the caller: Membership never closes it; close it after stop(). */
   transport: Transport;
   clock: Clock;
@@ -70,10 +77,13 @@ export type RejectCounters = Record<
 >;
 
 export interface MembershipStats {
+  /** Datagrams sent, every copy counted. */
   sent: number;
   /** Datagrams that reached this node, valid or not. */
   received: number;
   accepted: number;
+  /** Further copies of a heartbeat already accepted, dropped unread. */
+  duplicates: number;
   rejected: RejectCounters;
   /** Configured peer id -> clock time its last valid heartbeat arrived, or null if never heard. */
   peers: Record<number, number | null>;
@@ -113,12 +123,15 @@ export class Membership extends EventEmitter<MembershipEvents> {
   #payload: Uint8Array = new Uint8Array();
   #seq = 0n;
   #stopped = false;
+  readonly #copies: number;
   readonly #timers: {
     interval: TimerHandle;
     first: TimerHandle | undefined;
     deadline?: TimerHandle | undefined;
   };
-  readonly #counters = { sent: 0, received: 0, accepted: 0 };
+  readonly #counters = { sent: 0, received: 0, accepted: 0, duplicates: 0 };
+  /** Per peer: the datagram last accepted from it, to recognise its other copies without decoding them. */
+  readonly #lastAccepted = new Map<number, Uint8Array>();
   /** Per peer: the last sequence number accepted in its current incarnation, and the gaps seen so far. */
   readonly #received = new Map<number, { seq: bigint; lost: number }>();
   /** Per peer: the send time of its latest heartbeat and when it arrived here, to echo back. */
@@ -142,6 +155,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
   constructor(opts: MembershipOptions) {
     super();
     checkTimings(opts.tokenMs, opts.heartbeatIntervalMs);
+    this.#copies = checkCopies(opts.heartbeatCopies ?? 1);
     this.#selfId = opts.self.id;
     this.#key = packetKey(opts.key, opts.clusterName);
     this.#transport = opts.transport;
@@ -205,8 +219,10 @@ export class Membership extends EventEmitter<MembershipEvents> {
     for (const peer of this.#peers.values()) {
       const addr = peer.addrs[0];
       if (addr === undefined) continue;
-      this.#transport.send(addr, packet, peer.port);
-      this.#counters.sent++;
+      for (let copy = 0; copy < this.#copies; copy++) {
+        this.#transport.send(addr, packet, peer.port);
+        this.#counters.sent++;
+      }
     }
   }
 
@@ -218,6 +234,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
       this.#guard.forget(id);
       this.#detector.forget(id);
       this.#received.delete(id);
+      this.#lastAccepted.delete(id);
     }
     this.#peers = next;
     if (!this.#stopped) this.#evaluate(this.#clock.now());
@@ -252,6 +269,10 @@ export class Membership extends EventEmitter<MembershipEvents> {
   #receive(bytes: Uint8Array, from: string): void {
     if (this.#stopped) return;
     this.#counters.received++;
+    if (this.#isCopyOfAccepted(bytes, from)) {
+      this.#counters.duplicates++;
+      return;
+    }
     const decoded = decodePacket(this.#key, bytes);
     if (!decoded.ok) {
       this.#rejected[camelReason(decoded.reason)]++;
@@ -284,6 +305,8 @@ export class Membership extends EventEmitter<MembershipEvents> {
     }
     this.#countGap(packet.sender, packet.seq, verdict === "new-incarnation");
     this.#counters.accepted++;
+    // Kept whatever this node sends: a peer may be configured with more copies (during a change).
+    this.#lastAccepted.set(packet.sender, Uint8Array.from(bytes));
     const now = this.#clock.now();
     this.#detector.heard(packet.sender, packet.incarnation, now);
     this.#lastFrom.set(packet.sender, { sentAtMs: envelope.sentAtMs, receivedAtMs: now });
@@ -298,6 +321,18 @@ export class Membership extends EventEmitter<MembershipEvents> {
       incarnation: packet.incarnation,
       payload: envelope.payload,
     });
+  }
+
+  /**
+   * A byte-for-byte copy of the datagram last accepted from a peer, from that peer's address, is another
+   * copy of a round already taken in (or a replay of it, which is no fresher): no MAC to compute again.
+   */
+  #isCopyOfAccepted(bytes: Uint8Array, from: string): boolean {
+    for (const [sender, last] of this.#lastAccepted) {
+      if (last.length !== bytes.length || !this.#peers.get(sender)?.addrs.includes(from)) continue;
+      if (Buffer.compare(last, bytes) === 0) return true;
+    }
+    return false;
   }
 
   #countGap(sender: number, seq: bigint, newLife: boolean): void {
@@ -367,6 +402,16 @@ function checkTimings(tokenMs: number, intervalMs: number): void {
         "the interval must be positive and at most half of the token",
     );
   }
+}
+
+function checkCopies(copies: number): number {
+  if (!Number.isInteger(copies) || copies < 1 || copies > MAX_HEARTBEAT_COPIES) {
+    throw new MembershipError(
+      "FLOATIP_E_MEMBERSHIP_CONFIG",
+      `heartbeat copies ${copies} is not an integer from 1 to ${MAX_HEARTBEAT_COPIES}`,
+    );
+  }
+  return copies;
 }
 
 function camelReason(reason: PacketRejectReason): CamelReason<PacketRejectReason> {

@@ -15,6 +15,7 @@ interface FixtureConfig {
   keyHex: string;
   tokenMs: number;
   heartbeatIntervalMs: number;
+  heartbeatCopies?: number;
 }
 
 const config = JSON.parse(process.argv[2] ?? "{}") as FixtureConfig;
@@ -26,6 +27,7 @@ const membership = new Membership({
   clusterName: "netns",
   tokenMs: config.tokenMs,
   heartbeatIntervalMs: config.heartbeatIntervalMs,
+  ...(config.heartbeatCopies === undefined ? {} : { heartbeatCopies: config.heartbeatCopies }),
   transport,
   clock: systemClock,
 });

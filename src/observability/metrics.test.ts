@@ -17,8 +17,9 @@ function status(overrides: Partial<MetricsStatus> = {}): MetricsStatus {
     resources: [{ id: "vip", runningOn: ["node2"], failedOn: ["node1"], failCounts: { node1: 3 } }],
     membership: {
       sent: 120,
-      received: 80,
+      received: 120,
       accepted: 75,
+      duplicates: 40,
       rejected: { badMac: 2, replay: 3, unknownSender: 0 },
       peers: { 2: NOW - 250, 3: null },
       lost: { 2: 4, 3: 0 },
@@ -176,8 +177,9 @@ void test("heartbeat counters by rejection reason, per-peer loss and silence com
   const { metrics } = setup();
   const text = await metrics.text();
   assert.equal(sample(text, "floatip_heartbeat_packets_sent_total"), 120);
-  assert.equal(sample(text, "floatip_heartbeat_packets_received_total"), 80);
+  assert.equal(sample(text, "floatip_heartbeat_packets_received_total"), 120);
   assert.equal(sample(text, "floatip_heartbeat_packets_accepted_total"), 75);
+  assert.equal(sample(text, "floatip_heartbeat_packets_duplicate_total"), 40);
   assert.equal(sample(text, 'floatip_heartbeat_packets_rejected_total{reason="bad_mac"}'), 2);
   assert.equal(sample(text, 'floatip_heartbeat_packets_rejected_total{reason="replay"}'), 3);
   assert.equal(sample(text, 'floatip_heartbeat_packets_lost_total{peer="node2"}'), 4);

@@ -64,6 +64,7 @@ const membershipStats = z.object({
   sent: count,
   received: count,
   accepted: count.optional(),
+  duplicates: count.optional(),
   rejected: z.record(z.string(), count),
   peers: z.record(z.string(), z.number().finite().nullable()),
   lost: z.record(z.string(), count).optional(),
@@ -182,7 +183,8 @@ export class ClusterMetrics {
 
   #updateHeartbeats(status: MetricsStatus): void {
     const m = this.#m;
-    for (const metric of [m.hbSent, m.hbReceived, m.hbAccepted, m.hbRejected, m.hbLost]) metric.reset();
+    for (const metric of [m.hbSent, m.hbReceived, m.hbAccepted, m.hbDuplicates, m.hbRejected, m.hbLost])
+      metric.reset();
     m.hbAge.reset();
     const stats = membershipStats.safeParse(status.membership);
     if (!stats.success) return;
@@ -190,6 +192,7 @@ export class ClusterMetrics {
     m.hbSent.inc(s.sent);
     m.hbReceived.inc(s.received);
     if (s.accepted !== undefined) m.hbAccepted.inc(s.accepted);
+    if (s.duplicates !== undefined) m.hbDuplicates.inc(s.duplicates);
     for (const [reason, n] of Object.entries(s.rejected)) m.hbRejected.inc({ reason: snakeCase(reason) }, n);
     const nameOf = new Map((status.config?.nodes ?? []).map((n) => [String(n.id), n.name]));
     const now = this.#now();
@@ -309,6 +312,11 @@ export class ClusterMetrics {
       hbAccepted: counter(
         "floatip_heartbeat_packets_accepted_total",
         "Heartbeats accepted: authentic, fresh, from a configured peer at its address.",
+        [],
+      ),
+      hbDuplicates: counter(
+        "floatip_heartbeat_packets_duplicate_total",
+        "Further copies of a heartbeat already accepted (each heartbeat is sent as totem.heartbeatCopies datagrams), dropped unread.",
         [],
       ),
       hbRejected: counter(

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { once } from "node:events";
 import { appendChildOutput } from "./child-log.ts";
 
-test("appendChildOutput keeps what a child prints after one of its streams has ended", async () => {
+void test("appendChildOutput keeps what a child prints after one of its streams has ended", async () => {
   const dir = mkdtempSync(join(tmpdir(), "floatip-child-log-"));
   try {
     const file = join(dir, "child.log");
