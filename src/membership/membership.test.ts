@@ -484,3 +484,17 @@ void test("heartbeat copies outside 1-4 are refused", () => {
     );
   }
 });
+
+void test("while every peer is heard, no deadline timer is pending: the idle node wakes only to send and receive", () => {
+  const clock = new ManualClock(0);
+  const network = new MemoryNetwork({ clock });
+  const a = startNode(network, clock, 1);
+  const b = startNode(network, clock, 2);
+  clock.advance(10 * TOKEN + INTERVAL / 2); // between ticks: nothing in flight
+  assert.equal(clock.pendingTimers, 2, "the two heartbeat intervals only");
+  assert.deepEqual(a.membership.aliveNodes(), [1, 2]);
+  b.membership.stop();
+  clock.advance(TOKEN);
+  assert.deepEqual(a.views.at(-1)?.view.lost, [2], "a silent peer is still found");
+  a.membership.stop();
+});

@@ -124,6 +124,9 @@ export class Membership extends EventEmitter<MembershipEvents> {
   #seq = 0n;
   #stopped = false;
   readonly #copies: number;
+  readonly #intervalMs: number;
+  /** Clock time of the next heartbeat tick, which evaluates every deadline anyway. */
+  #nextTickMs: number;
   readonly #timers: {
     interval: TimerHandle;
     first: TimerHandle | undefined;
@@ -156,6 +159,8 @@ export class Membership extends EventEmitter<MembershipEvents> {
     super();
     checkTimings(opts.tokenMs, opts.heartbeatIntervalMs);
     this.#copies = checkCopies(opts.heartbeatCopies ?? 1);
+    this.#intervalMs = opts.heartbeatIntervalMs;
+    this.#nextTickMs = opts.clock.now() + opts.heartbeatIntervalMs;
     this.#selfId = opts.self.id;
     this.#key = packetKey(opts.key, opts.clusterName);
     this.#transport = opts.transport;
@@ -262,8 +267,10 @@ export class Membership extends EventEmitter<MembershipEvents> {
   }
 
   #heartbeatTick(): void {
+    const now = this.#clock.now();
+    this.#nextTickMs = now + this.#intervalMs;
     this.sendNow();
-    this.#evaluate(this.#clock.now());
+    this.#evaluate(now);
   }
 
   #receive(bytes: Uint8Array, from: string): void {
@@ -355,14 +362,15 @@ export class Membership extends EventEmitter<MembershipEvents> {
 
   /**
    * A loss is seen at its deadline (lastHeard + token), not up to a heartbeat interval later at the next
-   * tick: detection takes the token, whatever the interval. One timer at a time: heartbeats only push
-   * deadlines later, so it is re-armed when it fires (about once a token while all peers are alive), not
-   * on every packet.
+   * tick: detection takes the token, whatever the interval. The timer is armed only for a deadline that
+   * falls before the next tick (a later one is looked at again by that tick), so while every peer is
+   * heard it never fires and costs the idle daemon no wake-ups of its own. One timer at a time:
+   * heartbeats only push deadlines later, so it is not re-armed on every packet.
    */
   #armDeadline(nowMs: number): void {
     if (this.#stopped || this.#timers.deadline !== undefined) return;
     const expiry = this.#detector.nextExpiryMs();
-    if (expiry === undefined) return;
+    if (expiry === undefined || expiry > this.#nextTickMs) return;
     this.#timers.deadline = this.#clock.setTimeout(
       () => {
         this.#timers.deadline = undefined;
