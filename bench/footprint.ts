@@ -8,7 +8,13 @@ import { EmulatedCloud, OCI_BED_ENV } from "../tools/testbed/cloud-bed.ts";
 import { FloatipCluster } from "../tools/testbed/floatip-cluster.ts";
 import { repoRoot } from "../tools/testbed/repo-paths.ts";
 import { waitUntil } from "../tools/testbed/wait-until.ts";
-import { cpuPercentOverall, cpuPercents, cpuTicksFromStat, rssBytesFromStatus } from "./lib/proc.ts";
+import {
+  childCpuTicksFromStat,
+  cpuPercentOverall,
+  cpuPercents,
+  cpuTicksFromStat,
+  rssBytesFromStatus,
+} from "./lib/proc.ts";
 import { parseOrExit } from "./lib/args.ts";
 import { markdownTable, ratio, round, roundedLoad, stats, type Stats } from "./lib/stats.ts";
 import { goal, updateSummary } from "./lib/summary.ts";
@@ -77,6 +83,7 @@ function log(text: string): void {
 interface Sample {
   atMs: number;
   ticks: number;
+  childTicks: number;
   rssBytes: number;
 }
 
@@ -95,6 +102,8 @@ interface CaseResult {
   cpuPercent?: number;
   /** Per-sample CPU, % of one core. */
   cpu?: Stats;
+  /** CPU of the commands the processes ran and reaped in the window (monitors' `ip`, scripts), % of one core. */
+  childrenCpuPercent?: number;
   rssMb?: Stats;
   /** The peer daemon (not the DC) over the same window, for floatip. */
   peer?: { cpuPercent?: number; rssMb?: Stats };
@@ -104,17 +113,22 @@ interface CaseResult {
 /** Sums utime+stime and VmRSS over the given processes (keepalived: parent and VRRP child). */
 function sample(pids: readonly number[]): Sample {
   let ticks = 0;
+  let childTicks = 0;
   let rssBytes = 0;
   for (const pid of pids) {
-    ticks += cpuTicksFromStat(readFileSync(`/proc/${pid}/stat`, "utf8"));
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    ticks += cpuTicksFromStat(stat);
+    childTicks += childCpuTicksFromStat(stat);
     rssBytes += rssBytesFromStatus(readFileSync(`/proc/${pid}/status`, "utf8"));
   }
-  return { atMs: performance.now(), ticks, rssBytes };
+  return { atMs: performance.now(), ticks, childTicks, rssBytes };
 }
 
 async function measure(
   groups: readonly (readonly number[])[],
-): Promise<{ cpuPercent?: number; cpu?: Stats; rssMb?: Stats; samples: number }[]> {
+): Promise<
+  { cpuPercent?: number; cpu?: Stats; childrenCpuPercent?: number; rssMb?: Stats; samples: number }[]
+> {
   const series: Sample[][] = groups.map(() => []);
   const end = performance.now() + seconds * 1000;
   for (;;) {
@@ -124,6 +138,10 @@ async function measure(
   }
   return series.map((s) => {
     const overall = cpuPercentOverall(s, TICKS_PER_SECOND);
+    const children = cpuPercentOverall(
+      s.map((x) => ({ atMs: x.atMs, ticks: x.childTicks })),
+      TICKS_PER_SECOND,
+    );
     const cpu = stats(cpuPercents(s, TICKS_PER_SECOND), 2);
     const rssMb = stats(
       s.map((x) => x.rssBytes / 2 ** 20),
@@ -132,6 +150,7 @@ async function measure(
     return {
       ...(overall === undefined ? {} : { cpuPercent: round(overall, 3) }),
       ...(cpu ? { cpu } : {}),
+      ...(children === undefined ? {} : { childrenCpuPercent: round(children, 3) }),
       ...(rssMb ? { rssMb } : {}),
       samples: s.length,
     };
@@ -187,6 +206,7 @@ async function floatipCase(bed: Bed, vipCount: number): Promise<CaseResult> {
       samples: dc?.samples ?? 0,
       ...(dc?.cpuPercent === undefined ? {} : { cpuPercent: dc.cpuPercent }),
       ...(dc?.cpu ? { cpu: dc.cpu } : {}),
+      ...(dc?.childrenCpuPercent === undefined ? {} : { childrenCpuPercent: dc.childrenCpuPercent }),
       ...(dc?.rssMb ? { rssMb: dc.rssMb } : {}),
       peer: {
         ...(peer?.cpuPercent === undefined ? {} : { cpuPercent: peer.cpuPercent }),
@@ -282,6 +302,7 @@ async function keepalivedCase(bed: Bed, vipCount: number, dir: string): Promise<
       samples: m?.samples ?? 0,
       ...(m?.cpuPercent === undefined ? {} : { cpuPercent: m.cpuPercent }),
       ...(m?.cpu ? { cpu: m.cpu } : {}),
+      ...(m?.childrenCpuPercent === undefined ? {} : { childrenCpuPercent: m.childrenCpuPercent }),
       ...(m?.rssMb ? { rssMb: m.rssMb } : {}),
       setupS,
     };
@@ -327,6 +348,7 @@ function footprintTable(results: readonly CaseResult[]): string {
       r.cpuPercent === undefined ? "-" : r.cpuPercent.toFixed(3),
       r.cpu ? r.cpu.median.toFixed(2) : "-",
       r.cpu ? r.cpu.max.toFixed(2) : "-",
+      r.childrenCpuPercent === undefined ? "-" : r.childrenCpuPercent.toFixed(3),
       r.rssMb ? r.rssMb.median.toFixed(1) : "-",
       r.rssMb ? r.rssMb.max.toFixed(1) : "-",
       r.system === "floatip" ? ratio(r.rssMb?.median, ka?.rssMb?.median, 1) : "-",
@@ -343,6 +365,7 @@ function footprintTable(results: readonly CaseResult[]): string {
       "CPU % avg",
       "CPU % median",
       "max",
+      "children CPU %",
       "RSS MB median",
       "max",
       "RSS x keepalived",
@@ -396,7 +419,8 @@ async function main(): Promise<void> {
       "",
       `${meta.date}; ${seconds} s per case after ${settleSeconds} s settling, a sample every ${sampleMs} ms;`,
       "floatip: node1's daemon (the DC) of a 2-node cluster on the emulated cloud, monitors at defaults;",
-      "keepalived: parent + VRRP child on the master, unicast VRRP advert_int 1. CPU in % of one core.",
+      "keepalived: parent + VRRP child on the master, unicast VRRP advert_int 1. CPU in % of one core;",
+      "children CPU: commands the processes ran and reaped in the window (monitors' `ip`), not in the CPU columns.",
       "",
       text,
       "",

@@ -3,6 +3,7 @@ import { test } from "node:test";
 import {
   cpuPercentOverall,
   cpuPercents,
+  childCpuTicksFromStat,
   cpuTicksFromStat,
   rssBytesFromStatus,
   txCounters,
@@ -23,6 +24,14 @@ void test("cpuTicksFromStat survives a command name with spaces and parentheses"
   assert.equal(cpuTicksFromStat(odd), 229);
   assert.throws(() => cpuTicksFromStat("garbage"), /no '\)'/);
   assert.throws(() => cpuTicksFromStat("1 (x) S 1 2"), /not integers/);
+});
+
+void test("childCpuTicksFromStat adds the waited-for children's cutime and cstime (fields 16 and 17)", () => {
+  const withChildren = STAT.replace(" 187 42 0 0 ", " 187 42 31 9 ");
+  assert.equal(childCpuTicksFromStat(withChildren), 40);
+  assert.equal(cpuTicksFromStat(withChildren), 229);
+  assert.equal(childCpuTicksFromStat(STAT), 0);
+  assert.throws(() => childCpuTicksFromStat("1 (x) S 1 2 3 4 5 6 7 8 9 10 11 12"), /not integers/);
 });
 
 void test("rssBytesFromStatus reads VmRSS in kB", () => {

@@ -6,19 +6,33 @@
 
 /** utime + stime of /proc/PID/stat, in clock ticks. The command name (field 2) may hold spaces or ")". */
 export function cpuTicksFromStat(stat: string): number {
+  const [utime, stime] = statTicks(stat, 11);
+  return utime + stime;
+}
+
+/**
+ * cutime + cstime (fields 16 and 17): CPU of the process's children that it has waited for, e.g. the
+ * commands a daemon's monitors spawn, in clock ticks.
+ */
+export function childCpuTicksFromStat(stat: string): number {
+  const [cutime, cstime] = statTicks(stat, 13);
+  return cutime + cstime;
+}
+
+function statTicks(stat: string, offset: number): [number, number] {
   const close = stat.lastIndexOf(")");
   if (close < 0) throw new Error("not a /proc/PID/stat line: no ')' after the command name");
-  // Fields after the command: state is field 3, so utime (14) and stime (15) are at offsets 11 and 12.
+  // Fields after the command: state is field 3, so field N is at offset N - 3.
   const rest = stat
     .slice(close + 1)
     .trim()
     .split(/\s+/);
-  const utime = Number(rest[11]);
-  const stime = Number(rest[12]);
-  if (!Number.isInteger(utime) || !Number.isInteger(stime)) {
+  const a = Number(rest[offset]);
+  const b = Number(rest[offset + 1]);
+  if (!Number.isInteger(a) || !Number.isInteger(b)) {
     throw new Error("not a /proc/PID/stat line: utime/stime are not integers");
   }
-  return utime + stime;
+  return [a, b];
 }
 
 /** VmRSS of /proc/PID/status in bytes. */
