@@ -420,11 +420,14 @@ void test("answers 401 to a body changed after the SDK signed it", async () => {
 });
 
 void test("the SDK re-federates when its token expires and keeps working", async () => {
-  const shortLived = await startEmulator({ seed, tokenTtlSeconds: 1 });
+  // Tokens run from the whole second they were issued in, so a TTL of T seconds leaves T - 1 to T. With
+  // T = 1 a token fetched late in its second could expire on the way to the emulator on a busy host. The
+  // SDK treats a token as expired from exp - 0.5 s (it rounds the time), so 2.1 s is past the first one.
+  const shortLived = await startEmulator({ seed, tokenTtlSeconds: 2 });
   try {
     const clients = await clientsFor(shortLived, "node1");
     await clients.network.getVnic({ vnicId: vnicIdOf("node1") });
-    await new Promise((resolve) => setTimeout(resolve, 1200));
+    await new Promise((resolve) => setTimeout(resolve, 2100));
     await clients.network.getVnic({ vnicId: vnicIdOf("node1") });
     const federations = shortLived.state.requestLog.filter((e) => e.path === "/v1/x509" && e.status === 200);
     assert.equal(federations.length, 2);
