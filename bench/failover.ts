@@ -1,12 +1,4 @@
-import {
-  chmodSync,
-  createWriteStream,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-} from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { writeFileSync } from "node:fs";
 import type { ChildProcess } from "node:child_process";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -18,6 +10,7 @@ import { waitUntil } from "../tools/testbed/wait-until.ts";
 import { EmulatedCloud, OCI_BED_ENV } from "../tools/testbed/cloud-bed.ts";
 import { FloatipCluster } from "../tools/testbed/floatip-cluster.ts";
 import { startProbe, startResponderIn } from "../tools/testbed/probe.ts";
+import { appendChildOutput } from "../tools/testbed/child-log.ts";
 import { floatipMain, repoRoot } from "../tools/testbed/repo-paths.ts";
 import { parseOrExit } from "./lib/args.ts";
 import {
@@ -174,13 +167,9 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 /** Collects the JSON lines of a child's stdout and writes everything it prints to `logFile`. */
 function follow(child: ChildProcess, logFile: string): Record<string, unknown>[] {
   const events: Record<string, unknown>[] = [];
-  const out = createWriteStream(logFile, { flags: "a" });
-  // Left open when stderr ends: stdout's last lines still come, and the file closes with the child.
-  child.stderr?.pipe(out, { end: false });
-  child.once("close", () => out.end());
+  appendChildOutput(child, logFile);
   if (child.stdout) {
     createInterface({ input: child.stdout }).on("line", (line) => {
-      if (!out.writableEnded) out.write(`${line}\n`);
       try {
         events.push(JSON.parse(line) as Record<string, unknown>);
       } catch {

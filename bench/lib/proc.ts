@@ -30,7 +30,7 @@ function statTicks(stat: string, offset: number): [number, number] {
   const a = Number(rest[offset]);
   const b = Number(rest[offset + 1]);
   if (!Number.isInteger(a) || !Number.isInteger(b)) {
-    throw new Error("not a /proc/PID/stat line: utime/stime are not integers");
+    throw new Error(`not a /proc/PID/stat line: fields ${offset + 3} and ${offset + 4} are not integers`);
   }
   return [a, b];
 }
