@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { runCommand } from "../src/agents/command-runner.ts";
 import { createBed, type Bed } from "../tools/testbed/bed.ts";
-import { EmulatedCloud, OCI_BED_ENV } from "../tools/testbed/cloud-bed.ts";
+import { EmulatedCloud } from "../tools/testbed/cloud-bed.ts";
 import { repoRoot } from "../tools/testbed/repo-paths.ts";
 
 /**
@@ -26,6 +26,9 @@ interface AgentRun {
   ms: number;
 }
 
+/** The bed cloud's environment (no endpoint override, its CA trusted), once it has started. */
+let cloudEnv: Record<string, string> = {};
+
 function agentEnv(
   params: Record<string, string>,
   meta: { timeoutMs?: number; intervalMs?: number } = {},
@@ -37,7 +40,7 @@ function agentEnv(
     // The host's /etc/default/floatip (if any) must not leak in; the bed's settings come from here.
     "FLOATIP_ENV_FILE=/nonexistent",
     "FLOATIP_LOG_LEVEL=silent",
-    ...Object.entries(OCI_BED_ENV).map(([k, v]) => `${k}=${v}`),
+    ...Object.entries(cloudEnv).map(([k, v]) => `${k}=${v}`),
     `OCF_RESKEY_CRM_meta_timeout=${meta.timeoutMs ?? 20_000}`,
     `OCF_RESKEY_CRM_meta_interval=${meta.intervalMs ?? 10_000}`,
     ...Object.entries(params).map(([k, v]) => `OCF_RESKEY_${k}=${v}`),
@@ -100,6 +103,7 @@ void test(
       if (parts.prefix) rmSync(parts.prefix, { recursive: true, force: true });
     });
     const cloud = (parts.cloud = await EmulatedCloud.start(bed, { latencyMs: 20 }));
+    cloudEnv = cloud.nodeEnvVariables;
     // Registered for clean-up before anything can fail.
     const prefix = (parts.prefix = mkdtempSync(join(tmpdir(), "floatip-ocfvip-")));
     const agent = await install(prefix);
