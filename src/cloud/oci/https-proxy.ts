@@ -1,4 +1,3 @@
-import type { Agent } from "node:http";
 import { HttpsProxyAgent } from "https-proxy-agent";
 import { OciCloudError } from "./errors.ts";
 
@@ -133,10 +132,13 @@ export function proxyFor(url: URL, settings: ProxySettings | undefined): URL | u
   return bypassesProxy(url, settings.noProxy) ? undefined : settings.proxy;
 }
 
+/** The proxy's http.Agent (node-fetch takes any http.Agent). */
+type ProxyAgent = HttpsProxyAgent<string>;
+
 /** A fetch in the shape of node-fetch 2: its init takes an http.Agent, or a function of the URL. */
 export type AgentFetch = (
   input: unknown,
-  init?: { agent?: Agent | ((url: URL) => Agent | undefined) } & Record<string, unknown>,
+  init?: { agent?: unknown } & Record<string, unknown>,
 ) => Promise<unknown>;
 
 /**
@@ -144,8 +146,8 @@ export type AgentFetch = (
  * (https-proxy-agent), and everything else sent as before. One agent per proxy, reused.
  */
 export function proxiedFetch<F extends AgentFetch>(fetch: F, settings: ProxySettings): F {
-  const agent = new HttpsProxyAgent(settings.proxy, { keepAlive: true });
-  const agentFor = (url: URL): Agent | undefined => (proxyFor(url, settings) ? agent : undefined);
+  const agent: ProxyAgent = new HttpsProxyAgent(settings.proxy.href, { keepAlive: true });
+  const agentFor = (url: URL): ProxyAgent | undefined => (proxyFor(url, settings) ? agent : undefined);
   const wrapped: AgentFetch = (input, init) => {
     if (init?.agent !== undefined) return fetch(input, init);
     return fetch(input, { ...init, agent: agentFor });
