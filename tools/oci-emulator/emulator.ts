@@ -237,6 +237,10 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       : createServer(handler);
     server.requestTimeout = 30_000;
     server.headersTimeout = 10_000;
+    // Longer than a Node client keeps an idle connection (5 s): with both at 5 s a client may reuse a socket
+    // just as the server closes it, and the SDK's metadata reads (node-fetch, keep-alive) fail with
+    // "socket hang up" now and then on a loaded host.
+    server.keepAliveTimeout = 65_000;
     servers.push(server);
     return server;
   };

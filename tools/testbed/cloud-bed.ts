@@ -32,10 +32,10 @@ export interface CloudOptions {
   /** Secondary IPs that exist before the cluster starts, e.g. {"10.0.0.200": "node1"}. */
   existing?: Record<string, string>;
   /**
-   * How long a move's PUT takes to show in reads and routing (the emulator's --settle-ms); unset: the
-   * emulator's default.
+   * Time from a move's accepted PUT until the cloud shows and routes it (the emulator's --settle-ms): ms,
+   * or "MIN-MAX" drawn per move; unset: the emulator's default.
    */
-  settleMs?: number;
+  settleMs?: number | string;
 }
 
 /** A power action the emulator carried out on a node's instance (Date.now() when the event arrived). */
@@ -90,7 +90,7 @@ export class EmulatedCloud {
     /** PEM file of the bed's CA (NODE_EXTRA_CA_CERTS). */
     readonly caCertFile: string,
     /** The settle time the emulator was started with (undefined: its default). */
-    readonly settleMs: number | undefined,
+    readonly settleMs: number | string | undefined,
   ) {}
 
   /**

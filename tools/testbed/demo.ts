@@ -25,31 +25,42 @@ function nonNegativeMs(value: string): number {
   return n;
 }
 
-function demoOptions(): { apiLatencyMs: number; settleMs: number | undefined } {
+/** A settle time in ms, or a range "MIN-MAX" the emulator draws from per move. */
+function settleTime(value: string): number | string {
+  const range = /^(\d{1,5})-(\d{1,5})$/.exec(value.trim());
+  if (range === null) return nonNegativeMs(value);
+  const [min, max] = [nonNegativeMs(range[1] ?? ""), nonNegativeMs(range[2] ?? "")];
+  if (min > max) throw new InvalidArgumentError(`expected MIN-MAX with MIN <= MAX, got ${value}`);
+  return `${min}-${max}`;
+}
+
+function demoOptions(): { apiLatencyMs: number; settleMs: number | string | undefined } {
   const env = (name: string): number | undefined => {
     const text = process.env[name]?.trim();
     return text ? nonNegativeMs(text) : undefined;
   };
+  const envSettle = process.env["FLOATIP_DEMO_SETTLE_MS"]?.trim();
   const program = new Command()
     .name("npm run demo --")
     .description("The seed's Pacemaker recipe done by floatip on an emulated OCI region, with a failover")
     .option("--api-latency-ms <ms>", "latency of every OCI API call (default 300)", nonNegativeMs)
     .option(
-      "--settle-ms <ms>",
-      "time a move takes to show in reads and routing after its PUT answered (default: the emulator's)",
-      nonNegativeMs,
+      "--settle-ms <ms|min-max>",
+      "time a move takes to show in reads and routing after its PUT answered, or a range drawn per move (default: the emulator's)",
+      settleTime,
     )
     .parse(process.argv);
-  const opts = program.opts<{ apiLatencyMs?: number; settleMs?: number }>();
+  const opts = program.opts<{ apiLatencyMs?: number; settleMs?: number | string }>();
   return {
     apiLatencyMs: opts.apiLatencyMs ?? env("FLOATIP_DEMO_API_LATENCY_MS") ?? 300,
-    settleMs: opts.settleMs ?? env("FLOATIP_DEMO_SETTLE_MS"),
+    settleMs: opts.settleMs ?? (envSettle ? settleTime(envSettle) : undefined),
   };
 }
 
 /** What the emulator reports about its settle time, in words. */
-function describeSettle(requested: number | undefined, state: unknown): string {
-  if (requested !== undefined) return `${requested} ms`;
+function describeSettle(requested: number | string | undefined, state: unknown): string {
+  if (requested !== undefined)
+    return typeof requested === "number" ? `${requested} ms` : `${requested} ms (drawn per move)`;
   const faults = (state as { faults?: Record<string, unknown> } | null)?.faults ?? {};
   const settle = faults["settleMs"] ?? faults["settle"];
   return settle === undefined
