@@ -211,7 +211,7 @@ void test(
     await t.test("start retries a cloud outage within its timeout instead of failing at once", async () => {
       assert.equal((await runAgent(bed, "node1", agent, "stop")).code, 0);
       // The outage lasts until the start has met it (a fixed outage may end before a CLI on a loaded host
-      // makes its first Core call).
+      // makes its first Core call), and 5 s more: longer than one `floatip oci move` retries by itself.
       await cloud.faults({ outageMs: 60_000 });
       const since = Date.now();
       const starting = runAgent(bed, "node2", agent, "start", undefined, { timeoutMs: 40_000 });
@@ -229,6 +229,7 @@ void test(
           },
           100,
         );
+        await new Promise((resolve) => setTimeout(resolve, 5_000));
       } finally {
         await cloud.faults({ outageMs: null });
       }
