@@ -7,8 +7,8 @@ import { OciCloudError } from "./errors.ts";
  * and `no_proxy` (or `NO_PROXY`) the hosts that bypass it, with the matching rules of Python's requests,
  * which the OCI CLI uses. The instance metadata service is never reached through a proxy, whatever
  * no_proxy says: it answers only on the instance's own link, and rejects proxied requests (a common failure
- * of tools that send it there). Plain-HTTP URLs are never proxied: floatip's only plain-HTTP calls go to
- * the metadata service.
+ * of tools that send it there). Plain-HTTP URLs are never proxied (http_proxy is not read): the OCI calls
+ * that matter are HTTPS, and the plain-HTTP ones are metadata and an operator's http:// webhooks.
  */
 
 export interface ProxySettings {
