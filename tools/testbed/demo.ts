@@ -59,13 +59,15 @@ function demoOptions(): { apiLatencyMs: number; settleMs: number | string | unde
 
 /** What the emulator reports about its settle time, in words. */
 function describeSettle(requested: number | string | undefined, state: unknown): string {
-  if (requested !== undefined)
+  if (requested !== undefined) {
     return typeof requested === "number" ? `${requested} ms` : `${requested} ms (drawn per move)`;
-  const faults = (state as { faults?: Record<string, unknown> } | null)?.faults ?? {};
-  const settle = faults["settleMs"] ?? faults["settle"];
-  return settle === undefined
-    ? "the emulator's default"
-    : `the emulator's default (${JSON.stringify(settle)})`;
+  }
+  const settle = (state as { realism?: { settle?: { minMs?: unknown; maxMs?: unknown } } } | null)?.realism
+    ?.settle;
+  if (typeof settle?.minMs !== "number" || typeof settle.maxMs !== "number")
+    return "none (moves apply at once)";
+  if (settle.minMs === settle.maxMs) return `${settle.minMs} ms (the emulator's default)`;
+  return `${settle.minMs}-${settle.maxMs} ms, drawn per move (the emulator's default)`;
 }
 
 function say(text: string): void {
