@@ -3,10 +3,9 @@ import { test } from "node:test";
 import { createBed } from "../tools/testbed/bed.ts";
 import { EmulatedCloud } from "../tools/testbed/cloud-bed.ts";
 import { startProxyInBed, type BedProxy } from "../tools/testbed/connect-proxy.ts";
-import { FloatipCluster } from "../tools/testbed/floatip-cluster.ts";
+import { FloatipCluster, waitForFailover } from "../tools/testbed/floatip-cluster.ts";
 import { mustRun } from "../tools/testbed/netns.ts";
 import { startProbe, startResponders } from "../tools/testbed/probe.ts";
-import { waitUntil } from "../tools/testbed/wait-until.ts";
 
 /**
  * Instances without a service gateway: the nodes cannot reach the region's endpoints directly (the route
@@ -58,13 +57,7 @@ void test(
     const probe = await startProbe(bed, VIP, PORT);
     await new Promise((resolve) => setTimeout(resolve, 300));
     await bed.linkDown("node1");
-    await waitUntil("the VIP on node2 in the cloud", 30_000, () => cloud.holderOf(VIP) === "node2", 50);
-    await cluster.waitForStatus(
-      "node2",
-      (s) => s.resources[0]?.runningOn.join() === "node2",
-      30_000,
-      "VIP on node2",
-    );
+    await waitForFailover(cloud, cluster, VIP, "node2", 30_000);
     const report = await probe.stop();
     assert.equal(report.lastResponder, "node2");
     t.diagnostic(`client outage through the proxy ${report.longestOutageMs} ms`);

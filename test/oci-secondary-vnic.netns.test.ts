@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { createBed } from "../tools/testbed/bed.ts";
 import { EmulatedCloud } from "../tools/testbed/cloud-bed.ts";
-import { FloatipCluster } from "../tools/testbed/floatip-cluster.ts";
+import { FloatipCluster, waitForFailover } from "../tools/testbed/floatip-cluster.ts";
 import { mustRun } from "../tools/testbed/netns.ts";
 import { startProbe, startResponders } from "../tools/testbed/probe.ts";
 import { waitUntil } from "../tools/testbed/wait-until.ts";
@@ -103,13 +103,7 @@ void test(
     );
 
     await bed.linkDown("node1");
-    await waitUntil("the VIP on node2 in the cloud", 30_000, () => cloud.holderOf(VIP) === "node2", 50);
-    await cluster.waitForStatus(
-      "node2",
-      (s) => s.resources[0]?.runningOn.join() === "node2",
-      30_000,
-      "VIP on node2",
-    );
+    await waitForFailover(cloud, cluster, VIP, "node2", 30_000);
     await waitUntil(
       "the client to be answered by node2",
       15_000,

@@ -208,3 +208,28 @@ export class FloatipCluster {
     else rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * Waits until the emulated cloud holds `vip` on `node` and that node's daemon runs the (first) resource
+ * there: a failover seen from both sides.
+ */
+export async function waitForFailover(
+  cloud: { holderOf(ip: string): string | null },
+  cluster: FloatipCluster,
+  vip: string,
+  node: string,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (cloud.holderOf(vip) !== node) {
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${vip} on ${node} in the cloud`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  await cluster.waitForStatus(
+    node,
+    (s) => s.resources[0]?.runningOn.join() === node,
+    Math.max(1, deadline - Date.now()),
+    `${vip} running on ${node}`,
+  );
+}
