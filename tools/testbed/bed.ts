@@ -123,6 +123,8 @@ async function build(registry: NamespaceRegistry, opts: BedOptions): Promise<Bed
     return i;
   };
   const portOf = (node: string): string => `vn${indexOf(node)}`;
+  const portsOf = (node: string): string[] =>
+    opts.secondaryVnics === true ? [portOf(node), `vs${indexOf(node)}`] : [portOf(node)];
   const secondaryOf = (i: number): SecondaryVnic => ({
     interfaceName: "eth1",
     privateIp: `10.0.2.${11 + i}`,
@@ -232,8 +234,13 @@ async function build(registry: NamespaceRegistry, opts: BedOptions): Promise<Bed
       }
     },
     writeHosts: (ns, entries) => registry.writeEtcFile(ns, "hosts", hostsFileText(entries)),
-    linkDown: async (node) => void (await ip(rt, "link", "set", portOf(node), "down")),
-    linkUp: async (node) => void (await ip(rt, "link", "set", portOf(node), "up")),
+    // Every port of the node, its secondary VNIC's too: an AD outage takes the whole instance off the network.
+    async linkDown(node) {
+      for (const port of portsOf(node)) await ip(rt, "link", "set", port, "down");
+    },
+    async linkUp(node) {
+      for (const port of portsOf(node)) await ip(rt, "link", "set", port, "up");
+    },
     async partition(groupA, groupB) {
       const seen = new Set<string>();
       for (const node of [...groupA, ...groupB]) {

@@ -296,6 +296,12 @@ export class EmulatedCloud {
     await mustRun("ip", ["-n", ns, "addr", "add", `${this.bed.nodeAddr(node)}/24`, "dev", "eth0"]);
     await mustRun("ip", ["-n", ns, "link", "set", "eth0", "up"]);
     await mustRun("ip", ["-n", ns, "route", "replace", "default", "via", this.bed.routerAddr]);
+    const secondary = this.bed.secondaryVnic(node);
+    if (secondary) {
+      // As attached by OCI: up, with no address until software adds one again.
+      await mustRun("ip", ["-n", ns, "addr", "flush", "dev", secondary.interfaceName]);
+      await mustRun("ip", ["-n", ns, "link", "set", secondary.interfaceName, "up"]);
+    }
     await this.bed.linkUp(node);
   }
 
