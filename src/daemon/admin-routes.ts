@@ -16,8 +16,8 @@ import {
 import { randomBytes } from "node:crypto";
 import { addToGroup, deleteResource } from "../config/commands.ts";
 import { clusterConfigSchema, heartbeatIntervalFor, type ClusterConfig } from "../config/schema.ts";
-import { IPADDR2_TYPE, unsupportedTypeMessage, validateResourceParams } from "./agent-registry.ts";
-import { detectCloud } from "./cloud.ts";
+import { IPADDR2_TYPE, unsupportedTypeMessage, validateResourceParams } from "../agents/agent-types.ts";
+import { detectCloud } from "../cloud/oci/detect.ts";
 import { findSelf } from "./self-identity.ts";
 import { registerResourceRoutes } from "./resource-routes.ts";
 import { registerEventRoutes } from "./event-routes.ts";
