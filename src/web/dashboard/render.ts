@@ -5,17 +5,19 @@ import { num, text, VIP_TYPE, type View } from "./view.ts";
 
 /** Draws the view into the page's sections; each call redraws them whole from the view. */
 
-export const EVENT_TYPES: readonly ClusterEventType[] = [
-  "membership",
-  "decision",
-  "action",
-  "resource",
-  "cloud-call",
-  "failover",
-  "config",
-  "fencing",
-  "quorum",
-];
+/** The timeline filter's boxes, in order; `satisfies` holds the list to ClusterEventType, both ways. */
+const EVENT_TYPE_BOXES = {
+  membership: true,
+  decision: true,
+  action: true,
+  resource: true,
+  "cloud-call": true,
+  failover: true,
+  config: true,
+  fencing: true,
+  quorum: true,
+} satisfies Record<ClusterEventType, true>;
+const EVENT_TYPES = Object.keys(EVENT_TYPE_BOXES) as ClusterEventType[];
 
 /** The event types the reader unticked in the timeline's filter. */
 export const hiddenTypes = new Set<string>();
