@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ResourceAgent } from "../agents/agent.ts";
 import { IpAddressAgent } from "../agents/ip-address.ts";
@@ -6,25 +5,8 @@ import { OciVipAgent } from "../agents/oci-vip.ts";
 import type { Clock } from "../clock/clock.ts";
 import type { OciCallRecord, OciSdkApi } from "../cloud/oci/client.ts";
 import { createOciRuntime, type OciRuntime } from "../cloud/oci/oci-runtime.ts";
-import { OCI_SETTINGS_ENV, settingsFromEnv } from "../cloud/oci/settings.ts";
+import { settingsFromEnv } from "../cloud/oci/settings.ts";
 import type { Logger } from "../observability/logger.ts";
-
-/** OCI instances say so in their DMI chassis asset tag (what cloud-init checks too): no network needed. */
-const OCI_ASSET_TAG_FILE = "/sys/class/dmi/id/chassis_asset_tag";
-
-/**
- * Which cloud this node runs in, for the `cloud` cluster property set at setup: "oci" on an OCI
- * instance, or where the operator pointed floatip at an OCI metadata service explicitly.
- */
-export function detectCloud(env: Readonly<Record<string, string | undefined>>): "oci" | null {
-  if (env[OCI_SETTINGS_ENV.metadataBaseUrl]?.trim()) return "oci";
-  try {
-    if (readFileSync(OCI_ASSET_TAG_FILE, "utf8").trim() === "OracleCloud.com") return "oci";
-  } catch {
-    // No DMI data (a container, a VM without it): not detectably OCI.
-  }
-  return null;
-}
 
 /**
  * The cloud VIP agent, built on first use: nothing talks to the metadata service or the API until a
