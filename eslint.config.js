@@ -13,6 +13,17 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
     },
   },
+  {
+    // The dashboard's script runs in the browser: no Node modules or globals, types from the API only.
+    files: ["src/web/dashboard/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        { patterns: [{ regex: "^node:", message: "the dashboard runs in the browser" }] },
+      ],
+      "no-restricted-globals": ["error", "process", "Buffer", "require", "__dirname", "__filename", "global"],
+    },
+  },
   { files: ["**/*.js", "**/*.mjs"], ...tseslint.configs.disableTypeChecked },
   { files: ["bin/**/*.mjs"], languageOptions: { globals: { process: "readonly", URL: "readonly" } } },
   prettier,

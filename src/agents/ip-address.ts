@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { isIpv4, netmaskPrefixLength, subnetContains } from "../config/ipv4.ts";
 import type { AgentContext, AgentResult, ResourceAgent } from "./agent.ts";
 import { CommandError, runCommand } from "./command-runner.ts";
 
@@ -67,23 +68,8 @@ class AgentFailure extends Error {
   }
 }
 
-const ipv4Pattern = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 // Linux IFNAMSIZ is 16 including the terminating NUL; '/', ':' and whitespace are refused by the kernel or ip.
 const interfaceNamePattern = /^[^\s/:]{1,15}$/;
-
-export function isIpv4(text: string): boolean {
-  return ipv4Pattern.test(text);
-}
-
-function ipv4ToInt(ip: string): number {
-  return ip.split(".").reduce((acc, octet) => acc * 256 + Number(octet), 0);
-}
-
-export function subnetContains(network: string, prefix: number, ip: string): boolean {
-  if (prefix === 0) return true;
-  const size = 2 ** (32 - prefix);
-  return Math.floor(ipv4ToInt(network) / size) === Math.floor(ipv4ToInt(ip) / size);
-}
 
 /** Accepts a prefix length ("24") or, as IPaddr2 does, a dotted netmask ("255.255.255.0"). */
 function parseNetmask(text: string): number | undefined {
@@ -91,10 +77,7 @@ function parseNetmask(text: string): number | undefined {
     const prefix = Number(text);
     return prefix >= 1 && prefix <= 32 ? prefix : undefined;
   }
-  if (!isIpv4(text)) return undefined;
-  const bits = ipv4ToInt(text).toString(2).padStart(32, "0");
-  if (!/^1+0*$/.test(bits)) return undefined;
-  return bits.indexOf("0") === -1 ? 32 : bits.indexOf("0");
+  return netmaskPrefixLength(text);
 }
 
 function parseCount(text: string | undefined, fallback: number): number | undefined {

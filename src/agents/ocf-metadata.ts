@@ -2,6 +2,7 @@ import { constants } from "node:fs";
 import { access, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { parseDuration } from "../config/duration.ts";
+import { readXml, XmlSyntaxError, type XmlElement } from "../config/xml.ts";
 import { lastLine, runProcessGroup } from "./exec-check.ts";
 
 /**
@@ -126,191 +127,19 @@ export interface OcfMetadata {
   actions: OcfAction[];
 }
 
-interface XmlElement {
-  name: string;
-  attributes: Map<string, string>;
-  children: (XmlElement | string)[];
-}
-
 /** Real meta-data is a few tens of kilobytes; anything far larger is not meta-data. */
 const MAX_INPUT_CHARS = 4 * 1024 * 1024;
 const MAX_DEPTH = 32;
-const namePattern = /^[A-Za-z_:][-A-Za-z0-9_:.]*/;
-const predefinedEntities: Readonly<Record<string, string>> = {
-  lt: "<",
-  gt: ">",
-  amp: "&",
-  quot: '"',
-  apos: "'",
-};
-
-/**
- * A small XML reader for the regular OCF meta-data format: elements, attributes, text, the five predefined
- * entities and character references, comments, processing instructions, CDATA and a DOCTYPE without an
- * internal subset. Anything else, or anything not well formed, is refused.
- */
-class XmlReader {
-  private pos = 0;
-
-  constructor(
-    private readonly text: string,
-    private readonly fail: (why: string, pos: number) => never,
-  ) {}
-
-  readDocument(): XmlElement {
-    if (this.text.length > MAX_INPUT_CHARS) this.fail(`it is longer than ${MAX_INPUT_CHARS} characters`, 0);
-    const stack: XmlElement[] = [];
-    let root: XmlElement | undefined;
-    while (this.pos < this.text.length) {
-      const top = stack.at(-1);
-      const lt = this.text.indexOf("<", this.pos);
-      const end = lt === -1 ? this.text.length : lt;
-      if (end > this.pos) {
-        const raw = this.text.slice(this.pos, end);
-        if (top === undefined) {
-          if (raw.trim() !== "") this.fail("text outside the root element", this.pos);
-        } else top.children.push(this.decode(raw, this.pos));
-        this.pos = end;
-        continue;
-      }
-      if (this.startsWith("<?")) this.skipPast("?>", "processing instruction");
-      else if (this.startsWith("<!--")) this.skipPast("-->", "comment");
-      else if (this.startsWith("<![CDATA[")) {
-        if (top === undefined) this.fail("CDATA outside the root element", this.pos);
-        const close = this.text.indexOf("]]>", this.pos);
-        if (close === -1) this.fail("unterminated CDATA section", this.pos);
-        top.children.push(this.text.slice(this.pos + 9, close));
-        this.pos = close + 3;
-      } else if (this.startsWith("<!DOCTYPE")) {
-        if (root !== undefined || top !== undefined) this.fail("DOCTYPE after the root element", this.pos);
-        const close = this.text.indexOf(">", this.pos);
-        if (close === -1) this.fail("unterminated DOCTYPE", this.pos);
-        if (this.text.slice(this.pos, close).includes("["))
-          this.fail("DOCTYPE with an internal subset", this.pos);
-        this.pos = close + 1;
-      } else if (this.startsWith("</")) {
-        const at = this.pos;
-        this.pos += 2;
-        const name = this.readName();
-        this.skipSpace();
-        if (!this.startsWith(">")) this.fail(`malformed end tag </${name}`, at);
-        this.pos += 1;
-        if (top === undefined || top.name !== name) {
-          this.fail(
-            top === undefined ? `end tag </${name}> without a start tag` : `</${name}> closes <${top.name}>`,
-            at,
-          );
-        }
-        stack.pop();
-      } else {
-        const at = this.pos;
-        const { element, selfClosing } = this.readStartTag();
-        if (top === undefined) {
-          if (root !== undefined) this.fail("a second root element", at);
-          root = element;
-        } else top.children.push(element);
-        if (!selfClosing) {
-          if (stack.length >= MAX_DEPTH) this.fail(`elements nested deeper than ${MAX_DEPTH}`, at);
-          stack.push(element);
-        }
-      }
-    }
-    const open = stack.at(-1);
-    if (open !== undefined) this.fail(`<${open.name}> is never closed`, this.text.length);
-    if (root === undefined) this.fail("there is no root element", 0);
-    return root;
-  }
-
-  private startsWith(prefix: string): boolean {
-    return this.text.startsWith(prefix, this.pos);
-  }
-
-  private skipPast(terminator: string, what: string): void {
-    const close = this.text.indexOf(terminator, this.pos);
-    if (close === -1) this.fail(`unterminated ${what}`, this.pos);
-    this.pos = close + terminator.length;
-  }
-
-  private skipSpace(): void {
-    while (this.pos < this.text.length && /\s/.test(this.text[this.pos] ?? "")) this.pos++;
-  }
-
-  private readName(): string {
-    const match = namePattern.exec(this.text.slice(this.pos, this.pos + 256));
-    if (match === null) this.fail("expected a name", this.pos);
-    this.pos += match[0].length;
-    return match[0];
-  }
-
-  private readStartTag(): { element: XmlElement; selfClosing: boolean } {
-    this.pos += 1;
-    const element: XmlElement = { name: this.readName(), attributes: new Map(), children: [] };
-    for (;;) {
-      const before = this.pos;
-      this.skipSpace();
-      if (this.startsWith("/>")) {
-        this.pos += 2;
-        return { element, selfClosing: true };
-      }
-      if (this.startsWith(">")) {
-        this.pos += 1;
-        return { element, selfClosing: false };
-      }
-      if (this.pos >= this.text.length) this.fail(`<${element.name} is never finished`, before);
-      if (this.pos === before)
-        this.fail(`expected whitespace before an attribute of <${element.name}>`, this.pos);
-      const name = this.readName();
-      this.skipSpace();
-      if (!this.startsWith("=")) this.fail(`attribute ${name} has no value`, this.pos);
-      this.pos += 1;
-      this.skipSpace();
-      const quote = this.text[this.pos];
-      if (quote !== '"' && quote !== "'") this.fail(`the value of ${name} is not quoted`, this.pos);
-      const close = this.text.indexOf(quote, this.pos + 1);
-      if (close === -1) this.fail(`the value of ${name} is never closed`, this.pos);
-      const raw = this.text.slice(this.pos + 1, close);
-      if (raw.includes("<")) this.fail(`the value of ${name} contains '<'`, this.pos);
-      if (element.attributes.has(name)) this.fail(`attribute ${name} appears twice`, this.pos);
-      element.attributes.set(name, this.decode(raw, this.pos + 1));
-      this.pos = close + 1;
-    }
-  }
-
-  private decode(raw: string, at: number): string {
-    if (!raw.includes("&")) return raw;
-    return raw.replace(/&([^;&\s]{0,10});?/g, (whole, body: string) => {
-      if (!whole.endsWith(";")) this.fail(`'&' that does not start an entity (write &amp;)`, at);
-      const named = predefinedEntities[body];
-      if (named !== undefined) return named;
-      const ref = /^#(?:x([0-9A-Fa-f]{1,6})|([0-9]{1,7}))$/.exec(body);
-      const code = ref === null ? NaN : ref[1] !== undefined ? parseInt(ref[1], 16) : Number(ref[2]);
-      if (!(code > 0 && code <= 0x10ffff) || (code >= 0xd800 && code <= 0xdfff)) {
-        this.fail(`unknown entity &${body};`, at);
-      }
-      return String.fromCodePoint(code);
-    });
-  }
-}
-
-function lineOf(text: string, pos: number): number {
-  let line = 1;
-  for (let i = 0; i < pos && i < text.length; i++) if (text[i] === "\n") line++;
-  return line;
-}
 
 function childElements(element: XmlElement, name: string): XmlElement[] {
-  return element.children.filter((c): c is XmlElement => typeof c !== "string" && c.name === name);
-}
-
-function textOf(element: XmlElement): string {
-  return element.children.map((c) => (typeof c === "string" ? c : textOf(c))).join("");
+  return element.children.filter((c) => c.name === name);
 }
 
 /** The English description if there is one (meta-data may carry several languages), else the first. */
 function description(element: XmlElement, name: "shortdesc" | "longdesc"): string {
   const all = childElements(element, name);
-  const chosen = all.find((d) => (d.attributes.get("lang") ?? "en") === "en") ?? all[0];
-  return chosen === undefined ? "" : textOf(chosen).trim();
+  const chosen = all.find((d) => (d.attrs["lang"] ?? "en") === "en") ?? all[0];
+  return chosen === undefined ? "" : chosen.text.trim();
 }
 
 function durationMs(text: string | undefined): number | undefined {
@@ -331,36 +160,40 @@ function isTrue(text: string | undefined): boolean {
  * (FLOATIP_E_OCF_METADATA) for anything malformed, and nothing else.
  */
 export function parseOcfMetadata(xml: string, source: string): OcfMetadata {
-  function fail(why: string, pos: number): never {
+  function fail(why: string): never {
     throw new OcfMetadataError(
       "FLOATIP_E_OCF_METADATA",
-      `meta-data of ${source} is malformed: ${why} (line ${lineOf(xml, pos)}); run the agent with 'meta-data' to see its output, and reinstall or fix the agent`,
+      `meta-data of ${source} is malformed: ${why}; run the agent with 'meta-data' to see its output, and reinstall or fix the agent`,
     );
   }
-  const root = new XmlReader(xml, fail).readDocument();
-  if (root.name !== "resource-agent") fail(`the root element is <${root.name}>, not <resource-agent>`, 0);
-  const name = root.attributes.get("name");
-  if (name === undefined || name === "") fail("<resource-agent> has no name", 0);
+  let root: XmlElement;
+  try {
+    root = readXml(xml, { maxChars: MAX_INPUT_CHARS, maxDepth: MAX_DEPTH });
+  } catch (error) {
+    if (error instanceof XmlSyntaxError) fail(error.message);
+    throw error;
+  }
+  if (root.name !== "resource-agent") fail(`the root element is <${root.name}>, not <resource-agent>`);
+  const name = root.attrs["name"];
+  if (name === undefined || name === "") fail("<resource-agent> has no name");
   const parameters: OcfParameter[] = [];
   for (const group of childElements(root, "parameters")) {
     for (const p of childElements(group, "parameter")) {
-      const paramName = p.attributes.get("name");
-      if (paramName === undefined || paramName === "") fail("a <parameter> has no name", 0);
+      const paramName = p.attrs["name"];
+      if (paramName === undefined || paramName === "") fail("a <parameter> has no name");
       if (parameters.some((known) => known.name === paramName))
-        fail(`parameter ${paramName} is declared twice`, 0);
+        fail(`parameter ${paramName} is declared twice`);
       const content = childElements(p, "content")[0];
       const options =
-        content === undefined
-          ? []
-          : childElements(content, "option").map((o) => o.attributes.get("value") ?? "");
-      const defaultValue = content?.attributes.get("default");
+        content === undefined ? [] : childElements(content, "option").map((o) => o.attrs["value"] ?? "");
+      const defaultValue = content?.attrs["default"];
       parameters.push({
         name: paramName,
-        required: isTrue(p.attributes.get("required")),
-        unique: isTrue(p.attributes.get("unique")),
+        required: isTrue(p.attrs["required"]),
+        unique: isTrue(p.attrs["unique"]),
         shortdesc: description(p, "shortdesc"),
         longdesc: description(p, "longdesc"),
-        type: content?.attributes.get("type") ?? "string",
+        type: content?.attrs["type"] ?? "string",
         ...(defaultValue !== undefined ? { default: defaultValue } : {}),
         ...(options.length > 0 ? { options } : {}),
       });
@@ -369,14 +202,14 @@ export function parseOcfMetadata(xml: string, source: string): OcfMetadata {
   const actions: OcfAction[] = [];
   for (const group of childElements(root, "actions")) {
     for (const a of childElements(group, "action")) {
-      const actionName = a.attributes.get("name");
-      if (actionName === undefined || actionName === "") fail("an <action> has no name", 0);
-      const timeout = a.attributes.get("timeout");
-      const interval = a.attributes.get("interval");
+      const actionName = a.attrs["name"];
+      if (actionName === undefined || actionName === "") fail("an <action> has no name");
+      const timeout = a.attrs["timeout"];
+      const interval = a.attrs["interval"];
       const timeoutMs = durationMs(timeout);
       const intervalMs = durationMs(interval);
-      const depth = a.attributes.get("depth");
-      const role = a.attributes.get("role");
+      const depth = a.attrs["depth"];
+      const role = a.attrs["role"];
       actions.push({
         name: actionName,
         ...(timeout !== undefined ? { timeout } : {}),
@@ -391,7 +224,7 @@ export function parseOcfMetadata(xml: string, source: string): OcfMetadata {
   const version = childElements(root, "version")[0];
   return {
     name,
-    ...(version !== undefined ? { version: textOf(version).trim() } : {}),
+    ...(version !== undefined ? { version: version.text.trim() } : {}),
     shortdesc: description(root, "shortdesc"),
     longdesc: description(root, "longdesc"),
     parameters,

@@ -1,6 +1,6 @@
 import { vnicForIp, type LocalInstance } from "../cloud/oci/discovery.ts";
 import { describeError } from "../cloud/oci/errors.ts";
-import { parseIpv4Cidr } from "../cloud/oci/ipv4.ts";
+import { formatIpv4, parseIpv4Cidr } from "../config/ipv4.ts";
 import type { AgentContext, AgentResult, ResourceAgent } from "./agent.ts";
 import { SourceRoutingError, VnicSourceRouting, tableFor, type VnicRoute } from "./vnic-source-routing.ts";
 
@@ -141,7 +141,7 @@ export class SecondaryVnicAddress implements ResourceAgent {
         ip,
         interfaceName: link.name,
         interfaceIndex: link.index,
-        subnetCidr: `${dottedQuad(cidr.network)}/${cidr.prefixLength}`,
+        subnetCidr: `${formatIpv4(cidr.network)}/${cidr.prefixLength}`,
         gateway: vnic.virtualRouterIp,
       },
     };
@@ -159,10 +159,6 @@ function withPlacement(ctx: AgentContext, placement: SecondaryPlacement): AgentC
       cidr_netmask: netmask !== undefined && netmask !== "" ? netmask : String(placement.prefix),
     },
   };
-}
-
-function dottedQuad(value: number): string {
-  return [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join(".");
 }
 
 function routedVia(placement: SecondaryPlacement): string {

@@ -1,7 +1,18 @@
 import type { ClusterConfig } from "../config/schema.ts";
-import type { CoordinationStatus } from "../coordinator/coordination.ts";
 import type { QuorumState } from "../quorum/votequorum.ts";
 import type { QuorumDeviceStatus } from "../quorum/witness-vote.ts";
+
+/** What `floatip status` shows about an external coordination backend (etcd). */
+export interface CoordinationStatus {
+  kind: "etcd";
+  endpoints: string[];
+  /** Set while the node cannot rely on etcd: it keeps its VIPs where they are and changes nothing. */
+  frozen: { since: string; reason: string } | null;
+  leaseId: string | null;
+  leader: string | null;
+  /** Resource -> the node etcd names as its owner, and the revision of that assignment. */
+  owners: Record<string, { node: string; revision: string }>;
+}
 
 export interface ResourceStatusView {
   id: string;

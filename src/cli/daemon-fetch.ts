@@ -6,10 +6,10 @@ import { isDaemonProcess } from "./daemon-heap.ts";
  * The daemon's fetch (the OCI SDK's signed calls, instance metadata reads, alert webhooks) is node-fetch
  * 2, the implementation oci-common itself installs through isomorphic-fetch on runtimes without one,
  * rather than node's built-in undici: undici with its WebAssembly HTTP parser adds ~11 MB of RSS to
- * the first process that calls fetch (bench:footprint, an idle daemon at ~85 MB against a goal of 80),
- * node-fetch on node's http module ~1.5 MB. Installed before the SDK loads, so the SDK's requests, its
- * instance-principal federation and floatip's own calls all use the same client. Other commands keep
- * node's fetch: they are short-lived.
+ * the first process that calls fetch, node-fetch on node's http module ~1.5 MB (bench/README.md,
+ * Findings). Installed before the SDK loads, so the SDK's requests, its instance-principal federation
+ * and floatip's own calls all use the same client. Other commands keep node's fetch: they are
+ * short-lived.
  *
  * With an HTTPS proxy in the environment (https_proxy, no_proxy: see https-proxy.ts) every floatip
  * process uses node-fetch, whose requests take an http.Agent: each HTTPS request the proxy settings send

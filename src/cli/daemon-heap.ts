@@ -11,16 +11,15 @@ import { setFlagsFromString } from "node:v8";
  *
  * An idle daemon's work is the heartbeat: a few small functions run five times a second, which spend
  * V8's default interrupt budget (66 KB of bytecode) so slowly that they were still running as baseline
- * code minutes after start. A quarter of it gets them optimised within the first minute: idle CPU at
- * 1 VIP 0.35-0.37 % of a core against 0.47-0.51 % (bench:footprint, 2026-11-26, 180 s windows).
+ * code minutes after start. A quarter of it gets them optimised within the first minute, for about a
+ * quarter less idle CPU (bench/README.md, Findings).
  */
 export const DAEMON_V8_FLAGS = ["--semi-space-growth-factor=1", "--interrupt-budget=16384"] as const;
 
 /**
- * Once started, the young generation may grow again under load: at 200 VIPs the daemon allocates ~15 MB/s
- * (reports, SDK calls), and a 1 MB young generation meant ~15 scavenges a second, ~3 % of a core
- * (bench:footprint, 2026-11-26: 658 scavenges in 45 s, 73 with growth allowed). An idle daemon does not
- * allocate enough to grow it (1 VIP: RSS unchanged, 82-83 MB).
+ * Once started, the young generation may grow again: under load (200 VIPs: reports, SDK calls) a 1 MB
+ * young generation means a scavenge many times a second, which costs more CPU than the pages it saves;
+ * an idle daemon does not allocate enough to grow it (bench/README.md, Findings).
  */
 export const GROWTH_ALLOWED_AFTER_MS = 30_000;
 

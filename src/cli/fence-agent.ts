@@ -3,6 +3,7 @@ import "./daemon-fetch.ts";
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { systemClock } from "../clock/system-clock.ts";
 import { createLogger, silentLogger } from "../observability/logger.ts";
+import { readVersion } from "../observability/version.ts";
 import { OciCloudError } from "../cloud/oci/errors.ts";
 import { createInstancePower, type InstancePower } from "../cloud/oci/instance-power.ts";
 import { MetadataClient } from "../cloud/oci/metadata.ts";
@@ -675,21 +676,6 @@ function cloudFor(
     },
     close: () => power.close(),
   };
-}
-
-function readVersion(): string {
-  for (const relative of ["../../package.json", "../../../package.json"]) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(relative, import.meta.url), "utf8")) as {
-        name?: string;
-        version?: string;
-      };
-      if (pkg.name === "floatip" && pkg.version) return pkg.version;
-    } catch {
-      // Not at this depth: the compiled module sits one directory deeper than the source.
-    }
-  }
-  return "unknown";
 }
 
 /** The executable: parses argv or stdin, runs the action, returns the exit code. */

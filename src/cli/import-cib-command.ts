@@ -5,8 +5,8 @@ import type { StatusSnapshot } from "../api/status-types.ts";
 import { cibNodeNames, importCib, formatImportReport, type CibImportResult } from "../config/cib-import.ts";
 import { formatScore } from "../config/commands.ts";
 import type { ClusterConfig } from "../config/schema.ts";
-import { unsupportedTypeMessage } from "../daemon/agent-registry.ts";
-import { detectCloud } from "../daemon/cloud.ts";
+import { unsupportedTypeMessage } from "../agents/agent-types.ts";
+import { detectCloud } from "../cloud/oci/detect.ts";
 import { stonithDeviceProblems } from "../fencing/device-registry.ts";
 import { parseNodeList, UsageError } from "./pcs-args.ts";
 

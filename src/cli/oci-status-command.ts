@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import type { InspectResult } from "../cloud/oci/private-ip-mover.ts";
-import { isIpv4 } from "../cloud/oci/ipv4.ts";
+import { isIpv4 } from "../config/ipv4.ts";
 import { UsageError } from "./pcs-args.ts";
 
 /**

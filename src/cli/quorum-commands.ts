@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { callApi, type Endpoint } from "../api/client.ts";
+import type { WitnessStatus } from "../api/witness-status.ts";
 import type { QuorumState } from "../quorum/votequorum.ts";
 import type { QuorumDeviceStatus } from "../quorum/witness-vote.ts";
 import { UsageError } from "./pcs-args.ts";
@@ -343,11 +344,7 @@ export function registerWitnessCommands(program: Command, endpointOf: EndpointOf
       ) => {
         if (model !== undefined && model !== "net")
           throw new UsageError(`unknown device model '${model}'; only 'net'`);
-        const s = await callApi<import("../daemon/witness-daemon.ts").WitnessStatus>(
-          endpointOf(cmd),
-          "GET",
-          "/v1/witness/status",
-        );
+        const s = await callApi<WitnessStatus>(endpointOf(cmd), "GET", "/v1/witness/status");
         const clusters = s.clusters.filter((c) => cluster === undefined || c.cluster === cluster);
         if (cluster !== undefined && clusters.length === 0)
           throw new UsageError(`cluster '${cluster}' is not enrolled here`);

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { callApi, type Endpoint } from "../api/client.ts";
 import type { StatusSnapshot } from "../api/status-types.ts";
 import type { StonithDeviceConfig } from "../config/schema.ts";
-import type { FenceHistoryEntry } from "../coordinator/fence-coordinator.ts";
+import type { FenceHistoryEntry } from "../api/fence-history.ts";
 import type { FenceResult } from "../fencing/types.ts";
 import { parseResourceArgs, UsageError } from "./pcs-args.ts";
 

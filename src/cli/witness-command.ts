@@ -1,7 +1,7 @@
 import { systemClock } from "../clock/system-clock.ts";
-import { readVersion } from "../daemon/admin-routes.ts";
 import { WitnessDaemon } from "../daemon/witness-daemon.ts";
 import { createLogger } from "../observability/logger.ts";
+import { readVersion } from "../observability/version.ts";
 
 /** `floatip witness`: runs until SIGTERM/SIGINT. */
 export async function runWitness(opts: {

@@ -1,4 +1,3 @@
-import { createRequire } from "node:module";
 import { createAlert, addRecipient } from "./alert-commands.ts";
 import {
   addColocation,
@@ -23,6 +22,7 @@ import {
   type OperationConfig,
   type ResourceConfig,
 } from "./schema.ts";
+import { readXml, XmlSyntaxError, type XmlElement } from "./xml.ts";
 
 /**
  * Converts a Pacemaker CIB (`cibadmin --query`, `pcs cluster cib`) into a floatip configuration. Pure: the
@@ -79,63 +79,21 @@ export interface CibImportResult {
 
 // ------------------------------------------------------------------------------------------ XML reading
 
-export interface XmlElement {
-  name: string;
-  attrs: Record<string, string>;
-  children: XmlElement[];
-}
-
-type OrderedNode = Record<string, unknown> & { ":@"?: Record<string, string> };
-
-function toElement(node: OrderedNode): XmlElement | null {
-  const name = Object.keys(node).find((k) => k !== ":@");
-  if (name === undefined || name.startsWith("?") || name.startsWith("#")) return null;
-  const raw = node[name];
-  const children = (Array.isArray(raw) ? (raw as OrderedNode[]) : [])
-    .map(toElement)
-    .filter((e): e is XmlElement => e !== null);
-  return { name, attrs: { ...(node[":@"] ?? {}) }, children };
-}
-
-/**
- * The XML parser, loaded on first use: every floatip process (the daemon too) loads this module through
- * the CLI, and only `import-cib` parses XML; loading it eagerly costs each daemon ~5 MB.
- */
-function xmlParser(): typeof import("fast-xml-parser") {
-  return createRequire(import.meta.url)("fast-xml-parser") as typeof import("fast-xml-parser");
-}
-
-/** Parses XML text into elements with their attributes; a syntax error is one coded line. */
-export function parseXml(text: string): XmlElement {
-  let parsed: OrderedNode[];
+/** The CIB's root element; XML that is not well formed, or that the reader refuses, is one coded line. */
+function parseCibXml(text: string): XmlElement {
   try {
-    const { XMLParser, XMLValidator } = xmlParser();
-    const verdict = XMLValidator.validate(text);
-    if (verdict !== true) {
-      const { msg, line, col } = verdict.err;
-      throw new CibImportError(
-        "FLOATIP_E_CIB_INVALID",
-        `not well-formed XML at line ${line}, column ${col}: ${msg}`,
-      );
-    }
-    parsed = new XMLParser({
-      preserveOrder: true,
-      ignoreAttributes: false,
-      attributeNamePrefix: "",
-      parseAttributeValue: false,
-      trimValues: true,
-    }).parse(text) as OrderedNode[];
+    return readXml(text, { trim: true });
   } catch (error) {
-    if (error instanceof CibImportError) throw error;
-    // The parser throws plain errors for what it refuses to expand (external entities, nesting past its limit).
+    if (!(error instanceof XmlSyntaxError)) throw error;
+    const at =
+      error.column === undefined ? `line ${error.line}` : `line ${error.line}, column ${error.column}`;
     throw new CibImportError(
       "FLOATIP_E_CIB_INVALID",
-      `cannot read the XML: ${error instanceof Error ? error.message : String(error)}`,
+      error.line === undefined
+        ? `cannot read the XML: ${error.reason}`
+        : `not well-formed XML at ${at}: ${error.reason}`,
     );
   }
-  const root = parsed.map(toElement).find((e): e is XmlElement => e !== null);
-  if (!root) throw new CibImportError("FLOATIP_E_CIB_INVALID", "the document has no root element");
-  return root;
 }
 
 /** `text` with control characters shown as escapes (\u001b), so it prints as one plain line. */
@@ -1047,7 +1005,7 @@ class Converter {
 
 /** The unames of the CIB's member nodes, for checking them against a cluster before converting. */
 export function cibNodeNames(xml: string): string[] {
-  const cib = parseXml(xml);
+  const cib = parseCibXml(xml);
   return kids(kid(kid(cib, "configuration"), "nodes"), "node")
     .filter(
       (n) => n.attrs["type"] === undefined || n.attrs["type"] === "member" || n.attrs["type"] === "normal",
@@ -1057,7 +1015,7 @@ export function cibNodeNames(xml: string): string[] {
 
 /** Converts CIB XML text; throws CibImportError for a document that is not a CIB or lacks node addresses. */
 export function importCib(xml: string, options: CibImportOptions = {}): CibImportResult {
-  const cib = parseXml(xml);
+  const cib = parseCibXml(xml);
   if (cib.name !== "cib") {
     throw new CibImportError(
       "FLOATIP_E_CIB_INVALID",

@@ -1,16 +1,8 @@
+import type { CoordinationStatus } from "../api/status-types.ts";
 import type { Action } from "../policy/types.ts";
 
-/** What `floatip status` shows about an external coordination backend (etcd). */
-export interface CoordinationStatus {
-  kind: "etcd";
-  endpoints: string[];
-  /** Set while the node cannot rely on etcd: it keeps its VIPs where they are and changes nothing. */
-  frozen: { since: string; reason: string } | null;
-  leaseId: string | null;
-  leader: string | null;
-  /** Resource -> the node etcd names as its owner, and the revision of that assignment. */
-  owners: Record<string, { node: string; revision: string }>;
-}
+// The status shape is the admin API's; exported here too for the coordinator's own modules.
+export type { CoordinationStatus };
 
 /**
  * The seam between the coordinator's logic and where membership, quorum, the DC and resource ownership

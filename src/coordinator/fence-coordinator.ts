@@ -3,28 +3,12 @@ import type { ClusterConfig } from "../config/schema.ts";
 import type { ConfiguredDevice } from "../fencing/device-registry.ts";
 import { fenceNode } from "../fencing/fencer.ts";
 import { stonithProperties } from "../fencing/stonith-config.ts";
-import type { FenceAction, FenceAttempt, FenceResult } from "../fencing/types.ts";
+import type { FenceHistoryEntry } from "../api/fence-history.ts";
+import type { FenceAction, FenceResult } from "../fencing/types.ts";
 import type { EventLog } from "../observability/event-log.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { FenceRequest, LostNode } from "../policy/types.ts";
 import type { NodeReport } from "./node-report.ts";
-
-/** One fencing operation, as `stonith history` shows it. */
-export interface FenceHistoryEntry {
-  target: string;
-  action: FenceAction;
-  /** "policy" when the DC fenced a lost node, "manual" for `stonith fence`. */
-  reason: "policy" | "manual";
-  /** The node that ran it. */
-  origin: string;
-  state: "pending" | "done" | "failed";
-  device: string | null;
-  /** ms since the epoch */
-  requestedAt: number;
-  completedAt?: number;
-  attempts: FenceAttempt[];
-  message: string;
-}
 
 export interface FencingView {
   /** Lost nodes the last decision wanted fenced (pcs: "UNCLEAN (offline)"). */

@@ -1,5 +1,4 @@
 import { lookup } from "node:dns/promises";
-import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { callApi, callApiWithPeer } from "../api/client.ts";
 import {
@@ -17,8 +16,8 @@ import {
 import { randomBytes } from "node:crypto";
 import { addToGroup, deleteResource } from "../config/commands.ts";
 import { clusterConfigSchema, heartbeatIntervalFor, type ClusterConfig } from "../config/schema.ts";
-import { IPADDR2_TYPE, unsupportedTypeMessage, validateResourceParams } from "./agent-registry.ts";
-import { detectCloud } from "./cloud.ts";
+import { IPADDR2_TYPE, unsupportedTypeMessage, validateResourceParams } from "../agents/agent-types.ts";
+import { detectCloud } from "../cloud/oci/detect.ts";
 import { findSelf } from "./self-identity.ts";
 import { registerResourceRoutes } from "./resource-routes.ts";
 import { registerEventRoutes } from "./event-routes.ts";
@@ -401,20 +400,4 @@ function withDefaultOps(
     { name: "monitor" as const, intervalMs: 10_000, timeoutMs: 20_000 },
   ];
   return defaults.map((d) => ops.find((o) => o.name === d.name) ?? d);
-}
-
-export function readVersion(): string {
-  // From src/daemon (tsx) or dist/src/daemon (compiled): the package file is two or three levels up.
-  for (const relative of ["../../package.json", "../../../package.json"]) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(relative, import.meta.url), "utf8")) as {
-        name?: string;
-        version?: string;
-      };
-      if (pkg.name === "floatip" && pkg.version) return pkg.version;
-    } catch {
-      // Not at this level; try the next.
-    }
-  }
-  return "unknown";
 }

@@ -1,29 +1,17 @@
-import { existsSync } from "node:fs";
 import type { ResourceAgent } from "../agents/agent.ts";
-import { EXEC_CHECK_TYPE, ExecCheckAgent, validateExecCheckParams } from "../agents/exec-check.ts";
-import { HTTP_CHECK_TYPE, HttpCheckAgent, validateHttpCheckParams } from "../agents/http-check.ts";
-import { IpAddressAgent, validateIpAddressParams } from "../agents/ip-address.ts";
+import { IPADDR2_TYPE, unsupportedTypeMessage } from "../agents/agent-types.ts";
+import { EXEC_CHECK_TYPE, ExecCheckAgent } from "../agents/exec-check.ts";
+import { HTTP_CHECK_TYPE, HttpCheckAgent } from "../agents/http-check.ts";
+import type { IpAddressAgent } from "../agents/ip-address.ts";
 import { OcfAgent } from "../agents/ocf-agent.ts";
-import { DEFAULT_OCF_ROOT, ocfScriptPath, parseOcfType } from "../agents/ocf-metadata.ts";
-import { TCP_CHECK_TYPE, TcpCheckAgent, validateTcpCheckParams } from "../agents/tcp-check.ts";
+import { TCP_CHECK_TYPE, TcpCheckAgent } from "../agents/tcp-check.ts";
 import type { ClusterConfig, ResourceConfig } from "../config/schema.ts";
-
-/** IPaddr2 runs natively (a local address, or a cloud VIP on cloud=oci clusters), not through its script. */
-export const IPADDR2_TYPE = "ocf:heartbeat:IPaddr2";
 
 /**
  * Meta attribute `floatip-use-script=true` runs an agent that floatip implements natively (IPaddr2) through
  * its OCF script instead, for operators who depend on the script's exact behaviour.
  */
 export const SCRIPT_META = "floatip-use-script";
-
-/** Health checks: `floatip:check:http` also under an OCF-style name for Pacemaker habits. */
-const CHECK_TYPES: Record<string, { validate(params: Readonly<Record<string, string>>): string[] }> = {
-  [HTTP_CHECK_TYPE]: { validate: validateHttpCheckParams },
-  "ocf:floatip:http-check": { validate: validateHttpCheckParams },
-  [TCP_CHECK_TYPE]: { validate: validateTcpCheckParams },
-  [EXEC_CHECK_TYPE]: { validate: validateExecCheckParams },
-};
 
 export interface AgentFactory {
   /** The agent for a resource under the current cluster configuration (cloud=oci turns IPaddr2 into a cloud VIP). */
@@ -39,31 +27,6 @@ export interface AgentFactory {
   peersLost?(): void;
   /** This node's availability domain, when a cloud layer knows it. */
   zone?(config: ClusterConfig): Promise<string | undefined>;
-}
-
-/** Null when floatip can run `type` here; otherwise the pcs-style reason and what is available. */
-export function unsupportedTypeMessage(type: string, ocfRoot = DEFAULT_OCF_ROOT): string | null {
-  if (type === IPADDR2_TYPE || CHECK_TYPES[type]) return null;
-  if (type.startsWith("ocf:")) {
-    try {
-      if (existsSync(ocfScriptPath(ocfRoot, parseOcfType(type)))) return null;
-    } catch {
-      // A malformed ocf type name falls through to the message below.
-    }
-  }
-  return `FLOATIP_E_AGENT_UNKNOWN: Agent '${type}' is not installed or does not provide valid metadata; use ${IPADDR2_TYPE}, ${Object.keys(CHECK_TYPES).join(", ")} or an installed OCF agent ('floatip resource agents' lists them)`;
-}
-
-/** Problems with a resource's parameters, one line each, checked against the agent's own definition. */
-export async function validateResourceParams(
-  type: string,
-  params: Readonly<Record<string, string>>,
-): Promise<string[]> {
-  if (type === IPADDR2_TYPE) return validateIpAddressParams(params);
-  const check = CHECK_TYPES[type];
-  if (check) return check.validate(params);
-  const agent = await OcfAgent.load(type);
-  return agent.validate(params);
 }
 
 export class LocalAgentFactory implements AgentFactory {

@@ -26,7 +26,7 @@ import {
 } from "../config/commands.ts";
 import { ConfigError } from "../config/errors.ts";
 import { nodeNameSchema, operationSchema, type ClusterConfig } from "../config/schema.ts";
-import { validateResourceParams } from "./agent-registry.ts";
+import { validateResourceParams } from "../agents/agent-types.ts";
 import type { Daemon } from "./daemon.ts";
 import { findSelf } from "./self-identity.ts";
 

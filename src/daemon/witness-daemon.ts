@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { ApiError } from "../api/protocol.ts";
+import type { WitnessStatus } from "../api/witness-status.ts";
 import { AdminServer } from "../api/server.ts";
 import { loadOrCreateTlsIdentity } from "../api/tls-identity.ts";
 import type { Clock } from "../clock/clock.ts";
@@ -73,29 +74,6 @@ interface EnrolledCluster {
   guard: ReplayGuard;
   lastSeen: Map<number, { at: number; addr: string }>;
   answered: Record<"granted" | "denied" | "wait" | "resync", number>;
-}
-
-export interface WitnessClusterStatus {
-  cluster: string;
-  nodes: {
-    id: number;
-    name: string;
-    lastReportAgoMs: number | null;
-    address: string | null;
-    view: number[] | null;
-  }[];
-  holder: number[] | null;
-  restartHold: boolean;
-  answered: EnrolledCluster["answered"];
-}
-
-export interface WitnessStatus {
-  version: string;
-  incarnation: string;
-  address: string;
-  port: number;
-  clusters: WitnessClusterStatus[];
-  rejected: Record<string, number>;
 }
 
 /**

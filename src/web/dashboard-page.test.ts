@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CHROMIUM, QUIET_CHROMIUM } from "../../tools/testbed/chromium.ts";
@@ -11,6 +11,7 @@ import { AdminServer } from "../api/server.ts";
 import { loadOrCreateTlsIdentity } from "../api/tls-identity.ts";
 import { createLogger } from "../observability/logger.ts";
 import type { ClusterEvent } from "../observability/event-log.ts";
+import { DASHBOARD_JS } from "./dashboard-page.ts";
 import { registerDashboardRoutes } from "./dashboard-routes.ts";
 
 /** The page in a real browser against a scripted admin API on loopback: what it derives from the data. */
@@ -139,6 +140,16 @@ async function signIn(page: Page, password: string): Promise<void> {
 }
 
 const skip = existsSync(CHROMIUM) ? false : `needs ${CHROMIUM}`;
+
+void test("the page carries the script built from src/web/dashboard/, not older than its sources", () => {
+  assert.match(DASHBOARD_JS, /floatip\.dashboard\.token/, "no built dashboard script: run npm run build");
+  const built = statSync(new URL("../../dist/src/web/dashboard.js", import.meta.url)).mtimeMs;
+  const sources = new URL("./dashboard/", import.meta.url);
+  for (const name of readdirSync(sources)) {
+    const changed = statSync(new URL(name, sources)).mtimeMs;
+    assert.ok(changed <= built, `src/web/dashboard/${name} changed after the last build: run npm run build`);
+  }
+});
 
 void test(
   "a wrong password keeps the sign-in form with the daemon's error",

@@ -1,7 +1,13 @@
 import { createHash, randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { ApiError, invalidParameter, notAuthorizedOrNotFound } from "./api-error.ts";
-import { cidrContains, cidrSize, formatIpv4, parseCidr, parseIpv4 } from "./ipv4.ts";
+import {
+  cidrContains,
+  cidrSize,
+  formatIpv4,
+  parseIpv4,
+  parseIpv4Cidr as parseCidr,
+} from "../../src/config/ipv4.ts";
 import { describeRegion, type RegionDescription } from "./region.ts";
 import type { EmulatorSeed } from "./seed.ts";
 

@@ -14,7 +14,7 @@ import { FaultControl, type RateLimit } from "./fault-control.ts";
 import { handleFederation } from "./federation-endpoint.ts";
 import { errorReply, newOpcRequestId, readBody, sendReply, type Reply } from "./http-exchange.ts";
 import { IdentityCertificates } from "./identity-certificates.ts";
-import { unmapIpv4 } from "./ipv4.ts";
+import { unmapIpv4 } from "../../src/config/ipv4.ts";
 import { checkMetadataHeaders, handleMetadataRequest } from "./metadata-service.ts";
 import { DEFAULT_PERMISSIONS, emulatorSeedSchema, type EmulatorSeed } from "./seed.ts";
 import { SessionTokens } from "./session-tokens.ts";

@@ -2,7 +2,7 @@ import { execFile, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { WitnessStatus } from "../../src/daemon/witness-daemon.ts";
+import type { WitnessStatus } from "../../src/api/witness-status.ts";
 import { floatipMain } from "./repo-paths.ts";
 import type { CliResult } from "./floatip-cluster.ts";
 import { appendChildOutput } from "./child-log.ts";

@@ -1,4 +1,4 @@
-import { cidrContains, parseIpv4Cidr } from "./ipv4.ts";
+import { cidrContains, parseIpv4Cidr } from "../../config/ipv4.ts";
 import { OciCloudError } from "./errors.ts";
 import type { InstanceMetadata, MetadataClient } from "./metadata.ts";
 import type { OciApi } from "./oci-api.ts";

@@ -1,4 +1,5 @@
 import { HttpsProxyAgent } from "https-proxy-agent";
+import { cidrContains, isIpv4, parseIpv4Cidr } from "../../config/ipv4.ts";
 import { OciCloudError } from "./errors.ts";
 
 /**
@@ -84,23 +85,6 @@ export function describeProxy(proxy: URL): string {
   return shown.href.replace(/\/$/, "");
 }
 
-function ipv4ToInt(text: string): number | undefined {
-  const parts = text.split(".");
-  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) return undefined;
-  return parts.reduce((acc, p) => acc * 256 + Number(p), 0);
-}
-
-/** Whether an IPv4 `address` is in `cidr` ("10.0.0.0/8"); false for anything that is not both. */
-function inCidr(address: string, cidr: string): boolean {
-  const [network, bits] = cidr.split("/");
-  const prefix = Number(bits);
-  const a = ipv4ToInt(address);
-  const n = ipv4ToInt(network ?? "");
-  if (a === undefined || n === undefined || !/^\d{1,2}$/.test(bits ?? "") || prefix > 32) return false;
-  const size = 2 ** (32 - prefix);
-  return Math.floor(a / size) === Math.floor(n / size);
-}
-
 /**
  * Whether no_proxy exempts `url`, by requests' rules: `*` exempts everything; an IPv4 host matches an
  * equal address or a CIDR block; a name matches an entry equal to it (with or without its port) or a
@@ -109,8 +93,12 @@ function inCidr(address: string, cidr: string): boolean {
 export function bypassesProxy(url: URL, noProxy: readonly string[]): boolean {
   const hostname = url.hostname.toLowerCase();
   if (noProxy.includes("*")) return true;
-  if (ipv4ToInt(hostname) !== undefined) {
-    return noProxy.some((entry) => (entry.includes("/") ? inCidr(hostname, entry) : entry === hostname));
+  if (isIpv4(hostname)) {
+    return noProxy.some((entry) => {
+      if (!entry.includes("/")) return entry === hostname;
+      const cidr = parseIpv4Cidr(entry);
+      return cidr !== undefined && cidrContains(cidr, hostname);
+    });
   }
   const withPort = url.port === "" ? hostname : `${hostname}:${url.port}`;
   return noProxy.some((raw) => {

@@ -4,10 +4,10 @@ import { dirname, join } from "node:path";
 
 /**
  * oci-core's model index requires all of its 720 model modules when the SDK loads, and V8 keeps every
- * module's source text: ~4.4 MB of heap and ~6 MB of RSS once loaded, 2-4 MB of RSS in a running daemon
- * that uses a dozen of them (bench:footprint). Imported before oci-core (client.ts), this puts a stand-in for the index in
- * require's cache that loads a model module the first time its export is read, so the SDK's own code
- * (clients, serialisers, polymorphic getJsonObj) runs unchanged on the same model modules.
+ * module's source text, a few MB of a daemon that uses a dozen of them (bench/README.md, Findings).
+ * Imported before oci-core (client.ts), this puts a stand-in for the index in require's cache that loads
+ * a model module the first time its export is read, so the SDK's own code (clients, serialisers,
+ * polymorphic getJsonObj) runs unchanged on the same model modules.
  *
  * The stand-in is built from the index's text, whose generated form is one
  * `const X = __importStar(require("./x-file"));` and one `exports.X = X.X;` per model. If the installed

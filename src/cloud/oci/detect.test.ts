@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { detectCloud } from "./cloud.ts";
+import { detectCloud } from "./detect.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "floatip-detect-cloud-"));
 const ociTag = join(dir, "oci-tag");
