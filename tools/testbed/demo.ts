@@ -65,7 +65,7 @@ function describeSettle(requested: number | string | undefined, state: unknown):
   const settle = (state as { realism?: { settle?: { minMs?: unknown; maxMs?: unknown } } } | null)?.realism
     ?.settle;
   if (typeof settle?.minMs !== "number" || typeof settle.maxMs !== "number")
-    return "none (moves apply at once)";
+    return "0 ms (this emulator applies moves at once)";
   if (settle.minMs === settle.maxMs) return `${settle.minMs} ms (the emulator's default)`;
   return `${settle.minMs}-${settle.maxMs} ms, drawn per move (the emulator's default)`;
 }
