@@ -7,7 +7,7 @@ import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { createBed, type Bed } from "../tools/testbed/bed.ts";
 import { waitUntil } from "../tools/testbed/wait-until.ts";
-import { EmulatedCloud, OCI_BED_ENV } from "../tools/testbed/cloud-bed.ts";
+import { EmulatedCloud } from "../tools/testbed/cloud-bed.ts";
 import { FloatipCluster } from "../tools/testbed/floatip-cluster.ts";
 import { startProbe, startResponderIn } from "../tools/testbed/probe.ts";
 import { appendChildOutput } from "../tools/testbed/child-log.ts";
@@ -68,7 +68,7 @@ const HTTP_PORT = 8080;
 const httpServiceMain = join(repoRoot, "dist/tools/testbed/http-service.js");
 
 const USAGE =
-  "usage: failover [--runs N>=1] [--latency-ms MS>=0] [--systems floatip,seed,keepalived] [--scenario node-loss,kill-9,service-failure] [--token-ms T (200-60000; floatip tuned)] [--idle-ms MS>=0] [--idle-jitter-ms J>=0] [--out NAME]";
+  "usage: failover [--runs N>=1] [--latency-ms MS>=0] [--systems floatip,seed,keepalived] [--scenario node-loss,kill-9,service-failure] [--token-ms T (200-60000; floatip tuned)] [--idle-ms MS>=0] [--idle-jitter-ms J>=0] [--settle-ms MS>=0] [--out NAME]";
 const { values } = parseOrExit(
   () =>
     parseArgs({
@@ -81,6 +81,8 @@ const { values } = parseOrExit(
         out: { type: "string", default: "failover" },
         "idle-ms": { type: "string", default: "500" },
         "idle-jitter-ms": { type: "string", default: "0" },
+        /** The emulator's settle time (a move's PUT answered, routing and reads follow later); unset: its default. */
+        "settle-ms": { type: "string" },
         "results-dir": { type: "string", default: join(repoRoot, "bench/results") },
       },
     }),
@@ -94,6 +96,7 @@ const idleMs = Number(values["idle-ms"]);
 const idleJitterMs = Number(values["idle-jitter-ms"]);
 const runs = Number(values.runs);
 const latencyMs = Number(values["latency-ms"]);
+const settleMs = values["settle-ms"] === undefined ? undefined : Number(values["settle-ms"]);
 const systems = (values.systems ?? "").split(",").filter((s): s is System => SYSTEMS.includes(s as System));
 const scenarioWords = (values.scenario ?? "").split(",");
 const scenarios = SCENARIOS.filter((s) => scenarioWords.includes(s));
@@ -109,7 +112,8 @@ if (
   !Number.isInteger(idleMs) ||
   idleMs < 0 ||
   !Number.isInteger(idleJitterMs) ||
-  idleJitterMs < 0
+  idleJitterMs < 0 ||
+  (settleMs !== undefined && !(Number.isInteger(settleMs) && settleMs >= 0))
 ) {
   process.stderr.write(`${USAGE}\n`);
   process.exit(2);
@@ -212,7 +216,7 @@ function firstLogTime(file: string, after: number, match: (entry: Record<string,
 }
 
 function floatipDeployment(bed: Bed, cloud: EmulatedCloud, scenario: Scenario): Deployment {
-  const cluster = new FloatipCluster(bed, NODES, OCI_BED_ENV);
+  const cluster = new FloatipCluster(bed, NODES, cloud.nodeEnv);
   return {
     async start() {
       await cluster.startAll();
@@ -298,7 +302,7 @@ function seedDeployment(bed: Bed, cloud: EmulatedCloud, dir: string, scenario: S
             ...(node === "node1" ? ["--holder"] : []),
             ...(scenario === "service-failure" ? ["--service-url", `http://127.0.0.1:${HTTP_PORT}/`] : []),
           ],
-          { env: { ...process.env, ...OCI_BED_ENV } },
+          { env: { ...process.env, ...cloud.nodeEnv } },
         );
         children.set(node, child);
         events.set(node, follow(child, join(dir, `seed-${node}.log`)));
@@ -336,7 +340,7 @@ function seedDeployment(bed: Bed, cloud: EmulatedCloud, dir: string, scenario: S
 function keepalivedDeployment(bed: Bed, cloud: EmulatedCloud, dir: string, scenario: Scenario): Deployment {
   const children: ChildProcess[] = [];
   const notifyLog = (node: string): string => join(dir, `notify-${node}.log`);
-  const envLines = Object.entries(OCI_BED_ENV)
+  const envLines = Object.entries(cloud.nodeEnvVariables)
     .map(([k, v]) => `export ${k}='${v}'`)
     .join("\n");
   return {
@@ -508,7 +512,7 @@ async function oneRun(system: System, scenario: Scenario, run: number): Promise<
   let failedMovesBefore = 0;
   try {
     bed = await createBed({ nodes: [...NODES], clientSubnet: "routed" });
-    cloud = await EmulatedCloud.start(bed, { latencyMs });
+    cloud = await EmulatedCloud.start(bed, { latencyMs, ...(settleMs === undefined ? {} : { settleMs }) });
     const b = bed;
     const services = new Map<string, NodeService>(
       await Promise.all(
@@ -718,7 +722,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   const loadAtStart = loadavg().map((x) => Math.round(x * 100) / 100);
   log(
-    `failover bench: ${runs} runs x ${systems.join(", ")} x ${scenarios.join(", ")}; API latency ${latencyMs} ms; VIP ${VIP}; floatip token ${tokenMs} ms, heartbeat ${heartbeatIntervalFor(tokenMs)} ms${tunedTokenMs === undefined ? " (defaults)" : " (tuned)"}; load average ${loadAtStart.join(" / ")}`,
+    `failover bench: ${runs} runs x ${systems.join(", ")} x ${scenarios.join(", ")}; API latency ${latencyMs} ms; settle ${settleMs === undefined ? "emulator default" : `${settleMs} ms`}; production path (HTTPS, no endpoint override); VIP ${VIP}; floatip token ${tokenMs} ms, heartbeat ${heartbeatIntervalFor(tokenMs)} ms${tunedTokenMs === undefined ? " (defaults)" : " (tuned)"}; load average ${loadAtStart.join(" / ")}`,
   );
   const results: RunResult[] = [];
   for (const scenario of scenarios) {

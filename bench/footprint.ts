@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { ChildProcess } from "node:child_process";
 import { createBed, type Bed } from "../tools/testbed/bed.ts";
-import { EmulatedCloud, OCI_BED_ENV } from "../tools/testbed/cloud-bed.ts";
+import { EmulatedCloud } from "../tools/testbed/cloud-bed.ts";
 import { FloatipCluster } from "../tools/testbed/floatip-cluster.ts";
 import { repoRoot } from "../tools/testbed/repo-paths.ts";
 import { waitUntil } from "../tools/testbed/wait-until.ts";
@@ -168,7 +168,7 @@ async function floatipCase(bed: Bed, vipCount: number): Promise<CaseResult> {
   const cloud = await EmulatedCloud.start(bed, { latencyMs: 0 });
   // Production log level: the harness default (debug) would charge the daemon for log lines nobody keeps.
   const cluster = new FloatipCluster(bed, NODES, {
-    ...OCI_BED_ENV,
+    ...cloud.nodeEnv,
     ...daemonEnv,
     FLOATIP_LOG_LEVEL: "info",
     ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),

@@ -19,7 +19,7 @@ import type { Transport } from "../src/membership/transport.ts";
 import { silentLogger } from "../src/observability/logger.ts";
 import { startEmulator } from "../tools/oci-emulator/emulator.ts";
 import { createBed, type Bed } from "../tools/testbed/bed.ts";
-import { EmulatedCloud, OCI_BED_ENV } from "../tools/testbed/cloud-bed.ts";
+import { EmulatedCloud } from "../tools/testbed/cloud-bed.ts";
 import { FloatipCluster } from "../tools/testbed/floatip-cluster.ts";
 import { repoRoot } from "../tools/testbed/repo-paths.ts";
 import { waitUntil } from "../tools/testbed/wait-until.ts";
@@ -527,7 +527,7 @@ async function netnsCase(
     bed = await createBed({ nodes: names, clientSubnet: "same" });
     cloud = await EmulatedCloud.start(bed, { latencyMs });
     cluster = new FloatipCluster(bed, names, {
-      ...OCI_BED_ENV,
+      ...cloud.nodeEnv,
       FLOATIP_LOG_LEVEL: "info",
       ...(clientRate === undefined ? {} : { FLOATIP_OCI_RATE_LIMIT: clientRate }),
     });

@@ -6,7 +6,7 @@ import { CHROMIUM, QUIET_CHROMIUM } from "../tools/testbed/chromium.ts";
 import { test } from "node:test";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { createBed } from "../tools/testbed/bed.ts";
-import { EmulatedCloud, OCI_BED_ENV } from "../tools/testbed/cloud-bed.ts";
+import { EmulatedCloud } from "../tools/testbed/cloud-bed.ts";
 import { FloatipCluster } from "../tools/testbed/floatip-cluster.ts";
 
 /**
@@ -57,7 +57,7 @@ void test(
     });
     const cloud = (parts.cloud = await EmulatedCloud.start(bed, { latencyMs: 300 }));
     const cluster = (parts.cluster = new FloatipCluster(bed, ["node1", "node2"], {
-      ...OCI_BED_ENV,
+      ...cloud.nodeEnv,
       FLOATIP_OCI_CLOUD_CHECK_INTERVAL_MS: "2000",
       FLOATIP_OCI_LEASE_MS: "6000",
     }));

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test, type TestContext } from "node:test";
 import { createBed, type Bed } from "../tools/testbed/bed.ts";
-import { EmulatedCloud, OCI_BED_ENV } from "../tools/testbed/cloud-bed.ts";
+import { EmulatedCloud } from "../tools/testbed/cloud-bed.ts";
 import { EtcdMember, type EtcdMemberSpec } from "../tools/testbed/etcd-server.ts";
 import { FloatipCluster } from "../tools/testbed/floatip-cluster.ts";
 import { waitUntil } from "../tools/testbed/wait-until.ts";
@@ -144,7 +144,7 @@ async function etcdBench(t: TestContext): Promise<Bench> {
   const cluster = (parts.cluster = new FloatipCluster(
     bed,
     NODES,
-    { ...OCI_BED_ENV, FLOATIP_OCI_CLOUD_CHECK_INTERVAL_MS: "5000", FLOATIP_OCI_LEASE_MS: "15000" },
+    { ...cloud.nodeEnv, FLOATIP_OCI_CLOUD_CHECK_INTERVAL_MS: "5000", FLOATIP_OCI_LEASE_MS: "15000" },
     [],
     () => ({}),
     "floatip-etcd-bed-",

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test, type TestContext } from "node:test";
 import type { ClusterEvent } from "../src/observability/event-log.ts";
 import { createBed, type Bed } from "../tools/testbed/bed.ts";
-import { EmulatedCloud, OCI_BED_ENV } from "../tools/testbed/cloud-bed.ts";
+import { EmulatedCloud } from "../tools/testbed/cloud-bed.ts";
 import { FloatipCluster } from "../tools/testbed/floatip-cluster.ts";
 import { waitUntil } from "../tools/testbed/wait-until.ts";
 
@@ -33,7 +33,7 @@ async function fencedCluster(t: TestContext, stonithAction: "off" | "reboot"): P
   });
   const cloud = (parts.cloud = await EmulatedCloud.start(bed, { latencyMs: 20 }));
   const cluster = (parts.cluster = new FloatipCluster(bed, ["node1", "node2"], {
-    ...OCI_BED_ENV,
+    ...cloud.nodeEnv,
     FLOATIP_OCI_CLOUD_CHECK_INTERVAL_MS: "2000",
     FLOATIP_OCI_LEASE_MS: "6000",
   }));

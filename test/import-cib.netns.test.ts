@@ -4,7 +4,7 @@ import { test } from "node:test";
 import { callApi } from "../src/api/client.ts";
 import type { StatusSnapshot } from "../src/api/status-types.ts";
 import { createBed } from "../tools/testbed/bed.ts";
-import { EmulatedCloud, OCI_BED_ENV } from "../tools/testbed/cloud-bed.ts";
+import { EmulatedCloud } from "../tools/testbed/cloud-bed.ts";
 import { FloatipCluster } from "../tools/testbed/floatip-cluster.ts";
 import { startProbe, startResponders } from "../tools/testbed/probe.ts";
 import { waitUntil } from "../tools/testbed/wait-until.ts";
@@ -34,7 +34,7 @@ void test(
     });
     const cloud = (parts.cloud = await EmulatedCloud.start(bed, { latencyMs: 50 }));
     const cluster = (parts.cluster = new FloatipCluster(bed, nodes, {
-      ...OCI_BED_ENV,
+      ...cloud.nodeEnv,
       FLOATIP_OCI_CLOUD_CHECK_INTERVAL_MS: "2000",
       FLOATIP_OCI_LEASE_MS: "6000",
     }));

@@ -2,15 +2,17 @@ import assert from "node:assert/strict";
 import { request } from "node:http";
 import { test, type TestContext } from "node:test";
 import { createBed, type Bed } from "../tools/testbed/bed.ts";
-import { EmulatedCloud, OCI_BED_ENV } from "../tools/testbed/cloud-bed.ts";
+import { EmulatedCloud } from "../tools/testbed/cloud-bed.ts";
 import { FloatipCluster } from "../tools/testbed/floatip-cluster.ts";
 import { startProbe, startResponders } from "../tools/testbed/probe.ts";
+import { endpointOverridesIn } from "../tools/testbed/production-path.ts";
 import { waitUntil } from "../tools/testbed/wait-until.ts";
 
 /**
  * The cloud move end to end: two nodes in two ADs of an emulated OCI region, the client in another
  * subnet, the router following the emulator's private-IP assignment (not ARP), daemons moving the VIP
- * through the real SDK. Cloud checks and leases are shortened so that partition scenarios fit a test.
+ * through the real SDK on the production path (no endpoint set: the region's endpoints over verified TLS).
+ * Cloud checks and leases are shortened so that partition scenarios fit a test.
  */
 
 const VIP = "10.0.0.200";
@@ -38,7 +40,7 @@ async function ociCluster(t: TestContext, latencyMs = 50, daemonArgs: string[] =
     bed,
     ["node1", "node2"],
     {
-      ...OCI_BED_ENV,
+      ...cloud.nodeEnv,
       FLOATIP_OCI_CLOUD_CHECK_INTERVAL_MS: "2000",
       FLOATIP_OCI_LEASE_MS: "6000",
     },
@@ -46,6 +48,15 @@ async function ociCluster(t: TestContext, latencyMs = 50, daemonArgs: string[] =
   ));
   await startResponders(bed, PORT);
   await cluster.startAll();
+  for (const node of cluster.nodes) {
+    const environment = cluster.daemonEnvironment(node);
+    assert.deepEqual(endpointOverridesIn(environment), [], `no endpoint override in ${node}'s daemon`);
+    assert.equal(
+      environment["NODE_EXTRA_CA_CERTS"],
+      cloud.caCertFile,
+      "the bed's CA is trusted the standard way",
+    );
+  }
   await cluster.setup({ name: "vip-failover-test", password: "oci-secret" });
   await cluster.createVip({ vip: VIP, monitorInterval: "1s" });
   assert.equal(cloud.holderOf(VIP), "node1", "the cloud holds the VIP where the cluster runs it");

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { test, type TestContext } from "node:test";
 import { runCommand } from "../src/agents/command-runner.ts";
 import { createBed, type Bed } from "../tools/testbed/bed.ts";
-import { EmulatedCloud, OCI_BED_ENV } from "../tools/testbed/cloud-bed.ts";
+import { EmulatedCloud } from "../tools/testbed/cloud-bed.ts";
 import {
   corosyncConf,
   pacemakerMissing,
@@ -129,7 +129,7 @@ async function seedCluster(t: TestContext, meta: Record<string, string> = {}): P
     nodes: bed.nodes.map((name) => ({ name, addr: bed.nodeAddr(name) })),
     tokenMs: 3000,
   });
-  const floatipEnv = { ...OCI_BED_ENV, FLOATIP_LOG_LEVEL: "silent" };
+  const floatipEnv = { ...cloud.nodeEnvVariables, FLOATIP_LOG_LEVEL: "silent" };
   const nodes = await Promise.all(
     bed.nodes.map((node) => PacemakerNode.start({ bed, files, node, corosyncConf: conf, floatipEnv })),
   );

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { test, type TestContext } from "node:test";
 import type { Bed } from "../tools/testbed/bed.ts";
 import { createBed } from "../tools/testbed/bed.ts";
-import { EmulatedCloud, OCI_BED_ENV } from "../tools/testbed/cloud-bed.ts";
+import { EmulatedCloud } from "../tools/testbed/cloud-bed.ts";
 import { FloatipCluster } from "../tools/testbed/floatip-cluster.ts";
 import { startProbe, startResponders } from "../tools/testbed/probe.ts";
 import { repoRoot } from "../tools/testbed/repo-paths.ts";
@@ -40,7 +40,7 @@ async function webCluster(t: TestContext, extraMeta: string[] = []): Promise<Web
     await bed.destroy();
   });
   const cloud = (parts.cloud = await EmulatedCloud.start(bed, { latencyMs: 50 }));
-  const cluster = (parts.cluster = new FloatipCluster(bed, ["node1", "node2"], OCI_BED_ENV));
+  const cluster = (parts.cluster = new FloatipCluster(bed, ["node1", "node2"], cloud.nodeEnv));
   const services = new Map<string, ChildProcess>();
   const startService = async (node: string): Promise<void> => {
     const child = bed.spawnIn(bed.nodeNs(node), process.execPath, [

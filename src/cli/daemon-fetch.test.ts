@@ -7,21 +7,58 @@ import { fileURLToPath } from "node:url";
 const repo = fileURLToPath(new URL("../../", import.meta.url));
 
 /** What `globalThis.fetch` is after the built module loads in a process started as `floatip <args>`. */
-function fetchAfterLoad(args: string[]): string {
+function fetchAfterLoad(args: string[], env: Record<string, string> = {}): string {
   const built = new URL("../../dist/src/cli/daemon-fetch.js", import.meta.url).href;
   const script = `
     import { createRequire } from "node:module";
     process.argv = [process.execPath, "floatip", ...${JSON.stringify(args)}];
     await import(${JSON.stringify(built)});
     const nodeFetch = createRequire(${JSON.stringify(built)})("node-fetch");
-    console.log(globalThis.fetch === nodeFetch.default && globalThis.Request === nodeFetch.Request &&
-      globalThis.Response === nodeFetch.Response && globalThis.Headers === nodeFetch.Headers ? "node-fetch" : "node");`;
-  return execFileSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" }).trim();
+    const classes = globalThis.Request === nodeFetch.Request && globalThis.Response === nodeFetch.Response &&
+      globalThis.Headers === nodeFetch.Headers;
+    console.log(globalThis.fetch === nodeFetch.default && classes ? "node-fetch"
+      : classes && globalThis.fetch.name === "wrapped" ? "node-fetch through the proxy" : "node");`;
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !/^(https?|all|no)_proxy$/i.test(name)),
+  );
+  return execFileSync(process.execPath, ["--input-type=module", "-e", script], {
+    encoding: "utf8",
+    env: { ...clean, ...env },
+  }).trim();
 }
 
 void test("the daemon's fetch, Request, Response and Headers are node-fetch's; other commands keep node's", () => {
   assert.equal(fetchAfterLoad(["daemon", "--state-dir", "/x"]), "node-fetch");
   assert.equal(fetchAfterLoad(["status"]), "node");
+});
+
+void test("with an HTTPS proxy in the environment every command gets node-fetch, whose requests take the proxy agent", () => {
+  assert.equal(
+    fetchAfterLoad(["status"], { https_proxy: "http://10.0.0.1:3128" }),
+    "node-fetch through the proxy",
+  );
+  assert.equal(
+    fetchAfterLoad(["daemon"], { HTTPS_PROXY: "http://10.0.0.1:3128" }),
+    "node-fetch through the proxy",
+  );
+  assert.equal(fetchAfterLoad(["status"], { http_proxy: "http://10.0.0.1:3128" }), "node");
+});
+
+void test("a bad https_proxy stops a command at once with what to fix, not a stack trace", () => {
+  const built = new URL("../../dist/src/cli/daemon-fetch.js", import.meta.url).href;
+  const run = spawnSync(
+    process.execPath,
+    ["--input-type=module", "-e", `await import(${JSON.stringify(built)});`],
+    {
+      encoding: "utf8",
+      env: { PATH: process.env["PATH"] ?? "", https_proxy: "socks5://10.0.0.1:1080" },
+    },
+  );
+  assert.equal(run.status, 1);
+  assert.match(
+    run.stderr,
+    /^Error: FLOATIP_E_OCI_SETTINGS_INVALID: https_proxy uses socks5:\/\/, .*use an http:\/\/ or https:\/\/ proxy\n$/,
+  );
 });
 
 void test("main.ts installs it right after the V8 tuning, before the OCI SDK loads", () => {

@@ -1,4 +1,5 @@
 import { createRequire } from "node:module";
+import { proxiedFetch, proxySettingsFromEnv, type AgentFetch } from "../cloud/oci/https-proxy.ts";
 import { isDaemonProcess } from "./daemon-heap.ts";
 
 /**
@@ -9,6 +10,10 @@ import { isDaemonProcess } from "./daemon-heap.ts";
  * Findings). Installed before the SDK loads, so the SDK's requests, its instance-principal federation
  * and floatip's own calls all use the same client. Other commands keep node's fetch: they are
  * short-lived.
+ *
+ * With an HTTPS proxy in the environment (https_proxy, no_proxy: see https-proxy.ts) every floatip
+ * process uses node-fetch, whose requests take an http.Agent: each HTTPS request the proxy settings send
+ * through the proxy gets a CONNECT tunnel there, in the SDK's Core calls and federation as in floatip's own.
  */
 interface NodeFetchModule {
   default: typeof fetch;
@@ -17,12 +22,29 @@ interface NodeFetchModule {
   Headers: typeof Headers;
 }
 
-export function useNodeFetch(target: typeof globalThis = globalThis): void {
+export function useNodeFetch(
+  target: typeof globalThis = globalThis,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): void {
   const nodeFetch = createRequire(import.meta.url)("node-fetch") as NodeFetchModule;
-  target.fetch = nodeFetch.default;
+  const proxy = proxySettingsFromEnv(env);
+  target.fetch = proxy
+    ? (proxiedFetch(nodeFetch.default as unknown as AgentFetch, proxy) as unknown as typeof fetch)
+    : nodeFetch.default;
   target.Request = nodeFetch.Request;
   target.Response = nodeFetch.Response;
   target.Headers = nodeFetch.Headers;
 }
 
-if (isDaemonProcess) useNodeFetch();
+/** Whether this process needs node-fetch: the daemon always, any command when a proxy is configured. */
+export function wantsNodeFetch(daemon: boolean, env: Readonly<Record<string, string | undefined>>): boolean {
+  return daemon || proxySettingsFromEnv(env) !== undefined;
+}
+
+try {
+  if (wantsNodeFetch(isDaemonProcess, process.env)) useNodeFetch();
+} catch (error) {
+  // A bad https_proxy is a configuration error: say so before anything else runs, not as a stack trace.
+  process.stderr.write(`Error: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+}

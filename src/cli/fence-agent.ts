@@ -1,3 +1,5 @@
+// First: node-fetch with the HTTPS proxy, when the environment names one (see daemon-fetch.ts).
+import "./daemon-fetch.ts";
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { systemClock } from "../clock/system-clock.ts";
 import { createLogger, silentLogger } from "../observability/logger.ts";

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import type { ResourceAgent } from "../agents/agent.ts";
 import { IpAddressAgent } from "../agents/ip-address.ts";
 import { OciVipAgent } from "../agents/oci-vip.ts";
+import { SecondaryVnicAddress } from "../agents/secondary-vnic-address.ts";
 import type { Clock } from "../clock/clock.ts";
 import type { OciCallRecord, OciSdkApi } from "../cloud/oci/client.ts";
 import { createOciRuntime, type OciRuntime } from "../cloud/oci/oci-runtime.ts";
@@ -41,7 +42,11 @@ export class OciAgentProvider {
     });
     this.agent = new OciVipAgent({
       mover: this.runtime.mover,
-      localAddress: this.deps.localAddress,
+      // A VIP of a secondary VNIC goes on that VNIC's interface, with source routing for its replies.
+      localAddress: new SecondaryVnicAddress({
+        inner: this.deps.localAddress,
+        localInstance: this.runtime.localInstance,
+      }),
       clock: this.deps.clock,
       settings,
       logger: this.deps.logger.child({ component: "oci-vip" }),

@@ -5,7 +5,7 @@ import { runCommand } from "../../src/agents/command-runner.ts";
 import { callApi } from "../../src/api/client.ts";
 import type { StatusSnapshot } from "../../src/api/status-types.ts";
 import { createBed, type Bed } from "../testbed/bed.ts";
-import { EmulatedCloud, OCI_BED_ENV } from "../testbed/cloud-bed.ts";
+import { EmulatedCloud } from "../testbed/cloud-bed.ts";
 import { faketimeEnv, libfaketimePath, setClockOffset } from "../testbed/faketime.ts";
 import { FloatipCluster } from "../testbed/floatip-cluster.ts";
 import { FloatipWitness } from "../testbed/floatip-witness.ts";
@@ -63,7 +63,7 @@ export class ChaosBed {
       const cluster = (parts.cluster = new FloatipCluster(
         bed,
         NODES,
-        { ...OCI_BED_ENV, FLOATIP_OCI_CLOUD_CHECK_INTERVAL_MS: "2000", FLOATIP_OCI_LEASE_MS: "6000" },
+        { ...cloud.nodeEnv, FLOATIP_OCI_CLOUD_CHECK_INTERVAL_MS: "2000", FLOATIP_OCI_LEASE_MS: "6000" },
         ["--leave-resources-on-exit"],
         (node) => (library && clockFiles?.[node] ? faketimeEnv(library, clockFiles[node]) : {}),
       ));

@@ -1,6 +1,7 @@
 import type { EventEmitter } from "node:events";
 import { lstat, unlink } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -35,10 +36,16 @@ export type {
 } from "./cloud-state.ts";
 export { FaultControl } from "./fault-control.ts";
 
+/** Certificate and key (PEM) of an HTTPS listener: the region's endpoints as the SDK derives them. */
+export interface TlsIdentity {
+  certPem: string;
+  keyPem: string;
+}
+
 export interface EmulatorOptions {
   seed: EmulatorSeed;
-  /** default [{ host: "127.0.0.1", port: 0 }] */
-  listen?: { host: string; port: number }[];
+  /** default [{ host: "127.0.0.1", port: 0 }]; a listener with `tls` serves HTTPS */
+  listen?: { host: string; port: number; tls?: TlsIdentity }[];
   /** also serve everything (including /_emulator) on this unix socket */
   controlSocket?: string;
   /** added to every Core API call */
@@ -52,7 +59,7 @@ export interface EmulatorOptions {
 }
 
 export interface RunningEmulator {
-  /** "http://HOST:PORT" per listener: Core API under /20160918, metadata under /opc/v2/, federation POST /v1/x509 */
+  /** "http://HOST:PORT" (or https://) per listener: Core API under /20160918, metadata under /opc/v2/, federation POST /v1/x509 */
   urls: string[];
   /** "http://127.0.0.1:PORT/_instances/<name>/opc/v2/": metadata as seen from that instance */
   metadataUrlFor(instanceDisplayName: string): string;
@@ -93,6 +100,20 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
   const authenticator = new CoreAuthenticator(state.tenancyId, seed.apiUsers ?? [], tokens);
   const closing = new AbortController();
 
+  // With an HTTPS listener the emulator is split as OCI is: metadata only over plain HTTP (169.254.169.254),
+  // federation and the Core API only over HTTPS (the region's endpoint names). A client that reaches either
+  // the other way fails, so a test on the production path cannot pass by another path.
+  const splitByScheme = (options.listen ?? []).some((target) => target.tls !== undefined);
+  const wrongScheme = (tls: boolean, path: string): string | undefined => {
+    if (!splitByScheme) return undefined;
+    const metadata = path.startsWith("/opc/") || INSTANCE_PREFIX.test(path);
+    if (tls && metadata) return "instance metadata is served over plain HTTP at 169.254.169.254 only";
+    const api = path === "/v1/x509" || path.startsWith(`${CORE_API_PREFIX}/`);
+    if (!tls && api)
+      return "federation and the Core API are served over HTTPS at the region's endpoints only";
+    return undefined;
+  };
+
   async function route(
     req: IncomingMessage,
     body: Buffer,
@@ -102,6 +123,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     const rawUrl = req.url ?? "/";
     const url = new URL(rawUrl, "http://emulator.invalid");
     const path = url.pathname;
+    const refused = wrongScheme("encrypted" in req.socket, path);
+    if (refused !== undefined) throw new ApiError(404, "NotFound", refused);
 
     if (path === CONTROL_PREFIX || path.startsWith(`${CONTROL_PREFIX}/`)) {
       return handleControlRequest(state, faults, method, path.slice(CONTROL_PREFIX.length), body);
@@ -203,14 +226,21 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
   }
 
   const servers: Server[] = [];
-  const newServer = (): Server => {
-    const server = createServer((req, res) => {
+  const newServer = (tls?: TlsIdentity): Server => {
+    const handler = (req: IncomingMessage, res: ServerResponse): void => {
       serve(req, res).catch((error: unknown) => {
         res.destroy(error instanceof Error ? error : new Error(String(error)));
       });
-    });
+    };
+    const server = tls
+      ? createTlsServer({ cert: tls.certPem, key: tls.keyPem }, handler)
+      : createServer(handler);
     server.requestTimeout = 30_000;
     server.headersTimeout = 10_000;
+    // Longer than a Node client keeps an idle connection (5 s): with both at 5 s a client may reuse a socket
+    // just as the server closes it, and the SDK's metadata reads (node-fetch, keep-alive) fail with
+    // "socket hang up" now and then on a loaded host.
+    server.keepAliveTimeout = 65_000;
     servers.push(server);
     return server;
   };
@@ -243,10 +273,10 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
   const urls: string[] = [];
   try {
     for (const target of options.listen ?? [{ host: "127.0.0.1", port: 0 }]) {
-      const server = newServer();
+      const server = newServer(target.tls);
       await listen(server, target);
       const address = server.address() as AddressInfo;
-      urls.push(`http://${urlHost(target.host)}:${address.port}`);
+      urls.push(`${target.tls ? "https" : "http"}://${urlHost(target.host)}:${address.port}`);
     }
     if (options.controlSocket !== undefined) {
       await removeStaleSocket(options.controlSocket);

@@ -1,10 +1,12 @@
+import { readFileSync } from "node:fs";
 import { Command, InvalidArgumentError } from "commander";
 import { startEmulator, loadSeedFile, type RunningEmulator } from "./emulator.ts";
 
 /**
  * The emulator as a process, for test beds that run nodes in other network namespaces:
  *   node --import tsx tools/oci-emulator/main.ts --seed FILE --listen 169.254.169.254:80 --listen 127.0.0.1:0 \
- *     --control-socket PATH --latency-ms 300
+ *     --control-socket PATH --latency-ms 300 \
+ *     --tls-listen 192.0.2.10:443 --tls-cert server.pem --tls-key server.key
  * stdout: one line {"ready":true,"urls":[...]} once listening, then one JSON line per cloud change
  * ({"event":"privateIpAssigned",...}, "privateIpDeleted", "instanceAction"), so a parent can follow moves.
  */
@@ -42,6 +44,9 @@ function parseRateLimit(value: string): { perSecond: number; burst?: number } {
 interface CliOptions {
   seed: string;
   listen: { host: string; port: number }[];
+  tlsListen: { host: string; port: number }[];
+  tlsCert?: string;
+  tlsKey?: string;
   controlSocket?: string;
   latencyMs?: number;
   rateLimit?: { perSecond: number; burst?: number };
@@ -58,6 +63,14 @@ async function main(argv: string[]): Promise<void> {
     .description("Local OCI Core API, instance metadata v2 and federation endpoint for tests")
     .requiredOption("--seed <file>", "JSON seed: subnets, instances, private IPs (see seeds/two-ads.json)")
     .option("--listen <host:port>", "address to listen on (repeatable); default 127.0.0.1:0", parseListen, [])
+    .option(
+      "--tls-listen <host:port>",
+      "also serve HTTPS here (repeatable), with --tls-cert and --tls-key: the region's endpoint names",
+      parseListen,
+      [],
+    )
+    .option("--tls-cert <file>", "PEM certificate (chain) for --tls-listen")
+    .option("--tls-key <file>", "PEM private key for --tls-listen")
     .option("--control-socket <path>", "also serve everything, including /_emulator, on this unix socket")
     .option("--latency-ms <ms>", "latency added to every Core API call", parseNonNegative)
     .option(
@@ -68,10 +81,21 @@ async function main(argv: string[]): Promise<void> {
     .option("--token-ttl-seconds <s>", "lifetime of federation tokens", parseNonNegative)
     .parse(argv);
   const options = program.opts<CliOptions>();
+  if (options.tlsListen.length > 0 && (options.tlsCert === undefined || options.tlsKey === undefined)) {
+    throw new Error("--tls-listen needs --tls-cert and --tls-key");
+  }
+  const tls =
+    options.tlsListen.length > 0
+      ? {
+          certPem: readFileSync(options.tlsCert ?? "", "utf8"),
+          keyPem: readFileSync(options.tlsKey ?? "", "utf8"),
+        }
+      : undefined;
+  const plain = options.listen.length > 0 || tls ? options.listen : [{ host: "127.0.0.1", port: 0 }];
 
   const emulator: RunningEmulator = await startEmulator({
     seed: await loadSeedFile(options.seed),
-    listen: options.listen.length > 0 ? options.listen : [{ host: "127.0.0.1", port: 0 }],
+    listen: [...plain, ...options.tlsListen.map((target) => ({ ...target, ...(tls ? { tls } : {}) }))],
     ...(options.controlSocket === undefined ? {} : { controlSocket: options.controlSocket }),
     ...(options.latencyMs === undefined ? {} : { latencyMs: options.latencyMs }),
     ...(options.rateLimit === undefined ? {} : { rateLimit: options.rateLimit }),

@@ -1,12 +1,19 @@
 import type { ChildProcess, SpawnOptions } from "node:child_process";
 import type { CommandOutcome } from "../../src/agents/command-runner.ts";
 import { cleanupStale, mustRun, NamespaceRegistry, type ExecOptions } from "./netns.ts";
+import { hostsFileText } from "./production-path.ts";
 
 /**
  * A small VCN on one host: node namespaces on one subnet (10.0.0.0/24, a bridge in the router namespace),
  * a client either on that subnet ("same": VIPs are found by ARP) or behind the router ("routed": the router
- * forwards a VIP only where routeVip says, as OCI follows the private IP's VNIC, not ARP), and the instance
- * metadata address 169.254.169.254 on the router.
+ * forwards a VIP only where routeVip says, as OCI follows the private IP's VNIC, not ARP), the instance
+ * metadata address 169.254.169.254 on the router, and the address where the region's public endpoints answer
+ * (apiAddr, a documentation address that is routed nowhere else).
+ *
+ * With secondaryVnics, every node also has a second VNIC (eth1) in 10.0.2.0/24, attached as OCI attaches
+ * one: the interface is there and up, without an address or routes (OCI does not configure secondary VNICs
+ * in the guest). The router delivers to it by its MAC, as the VCN does, and drops what a node sends from an
+ * address into the wrong subnet's VNIC (strict reverse-path filter), as OCI's source check does.
  */
 
 export interface BedOptions {
@@ -15,6 +22,17 @@ export interface BedOptions {
   clientSubnet: "same" | "routed";
   /** "fi" + 4 hex digits; default uniquePrefix(). */
   prefix?: string;
+  /** A second VNIC per node in 10.0.2.0/24 (eth1), unconfigured in the guest. */
+  secondaryVnics?: boolean;
+}
+
+/** A node's second VNIC: its primary private IP (not configured in the guest) and MAC. */
+export interface SecondaryVnic {
+  interfaceName: "eth1";
+  privateIp: string;
+  mac: string;
+  subnetCidr: "10.0.2.0/24";
+  virtualRouterIp: "10.0.2.1";
 }
 
 export interface Bed {
@@ -26,11 +44,20 @@ export interface Bed {
   readonly clientAddr: string;
   readonly routerAddr: "10.0.0.1";
   readonly metadataAddr: "169.254.169.254";
+  /** Where the region's endpoint names (iaas., auth.) are served; on the router, reached by the default route. */
+  readonly apiAddr: "192.0.2.10";
   nodeAddr(node: string): string;
+  /** The node's second VNIC, or undefined in a bed without secondaryVnics. */
+  secondaryVnic(node: string): SecondaryVnic | undefined;
   nodeNs(node: string): string;
   nodeMac(node: string): string;
-  /** Where the router sends traffic for `vip`: to `node`, or nowhere (null). */
-  routeVip(vip: string, node: string | null): Promise<void>;
+  /**
+   * Where the router sends traffic for `vip`: to `node` (its VNIC whose primary private IP is `vnicIp`,
+   * default its first), or nowhere (null).
+   */
+  routeVip(vip: string, node: string | null, vnicIp?: string): Promise<void>;
+  /** Writes the namespace's own /etc/hosts (seen by processes started in it afterwards). */
+  writeHosts(ns: string, entries: Readonly<Record<string, string>>): void;
   /** Takes the node's port down on the router side: nothing in or out, as in an AD outage. */
   linkDown(node: string): Promise<void>;
   linkUp(node: string): Promise<void>;
@@ -96,6 +123,15 @@ async function build(registry: NamespaceRegistry, opts: BedOptions): Promise<Bed
     return i;
   };
   const portOf = (node: string): string => `vn${indexOf(node)}`;
+  const portsOf = (node: string): string[] =>
+    opts.secondaryVnics === true ? [portOf(node), `vs${indexOf(node)}`] : [portOf(node)];
+  const secondaryOf = (i: number): SecondaryVnic => ({
+    interfaceName: "eth1",
+    privateIp: `10.0.2.${11 + i}`,
+    mac: `02:00:0a:00:02:${(11 + i).toString(16).padStart(2, "0")}`,
+    subnetCidr: "10.0.2.0/24",
+    virtualRouterIp: "10.0.2.1",
+  });
 
   await sysctl(rt, "net.ipv4.ip_forward", "1");
   await sysctl(rt, "net.ipv4.conf.all.rp_filter", "0");
@@ -106,6 +142,7 @@ async function build(registry: NamespaceRegistry, opts: BedOptions): Promise<Bed
   // the router (metadata and cloud API) until its neighbour entry expired.
   await ip(rt, "link", "set", "br0", "address", "02:00:0a:00:00:01");
   await ip(rt, "addr", "add", "169.254.169.254/32", "dev", "lo");
+  await ip(rt, "addr", "add", "192.0.2.10/32", "dev", "lo");
   if (routed) {
     // No connected /24 on the router: it must not find VIPs by ARP, only by routes, as the VCN does.
     await ip(rt, "addr", "add", "10.0.0.1/32", "dev", "br0");
@@ -121,6 +158,28 @@ async function build(registry: NamespaceRegistry, opts: BedOptions): Promise<Bed
     await ip(ns, "addr", "add", `${addrOf(i)}/24`, "dev", "eth0");
     await ip(ns, "route", "add", "default", "via", "10.0.0.1");
     if (routed) await ip(rt, "route", "add", `${addrOf(i)}/32`, "dev", "br0");
+  }
+
+  if (opts.secondaryVnics === true) {
+    await registry.addBridge(rt, "br1");
+    await ip(rt, "link", "set", "br1", "address", "02:00:0a:00:02:01");
+    // The VCN's source check: what a node sends from an address of the other subnet does not pass.
+    for (const bridge of ["br0", "br1"]) await sysctl(rt, `net.ipv4.conf.${bridge}.rp_filter`, "1");
+    if (routed) {
+      await ip(rt, "addr", "add", "10.0.2.1/32", "dev", "br1");
+      await ip(rt, "route", "add", "unreachable", "10.0.2.0/24");
+    } else {
+      await ip(rt, "addr", "add", "10.0.2.1/24", "dev", "br1");
+    }
+    for (const [i, node] of opts.nodes.entries()) {
+      const ns = nodeNs.get(node) ?? "";
+      const vnic = secondaryOf(i);
+      await registry.addVeth({ ns: rt, name: `vs${i}` }, { ns, name: vnic.interfaceName, mac: vnic.mac });
+      await registry.enslave(rt, `vs${i}`, "br1");
+      // The VCN knows every VNIC's MAC; it does not need the guest to answer ARP for the VNIC's address.
+      if (routed) await ip(rt, "route", "add", `${vnic.privateIp}/32`, "dev", "br1");
+      await ip(rt, "neigh", "replace", vnic.privateIp, "lladdr", vnic.mac, "dev", "br1", "nud", "permanent");
+    }
   }
 
   await registry.addVeth({ ns: rt, name: "vcl" }, { ns: cl, name: "eth0", mac: "02:00:0a:00:00:32" });
@@ -155,16 +214,33 @@ async function build(registry: NamespaceRegistry, opts: BedOptions): Promise<Bed
     clientAddr: routed ? "10.0.1.50" : "10.0.0.50",
     routerAddr: "10.0.0.1",
     metadataAddr: "169.254.169.254",
+    apiAddr: "192.0.2.10",
     nodeAddr: (node) => addrOf(indexOf(node)),
+    secondaryVnic: (node) => (opts.secondaryVnics === true ? secondaryOf(indexOf(node)) : undefined),
     nodeNs: (node) => `${registry.prefix}-${opts.nodes[indexOf(node)] ?? node}`,
     nodeMac: (node) => macOf(indexOf(node)),
-    async routeVip(vip, node) {
+    async routeVip(vip, node, vnicIp) {
       if (!ipv4Pattern(vip)) throw new Error(`FLOATIP_E_TESTBED: ${vip} is not an IPv4 address`);
-      if (node === null) await ip(rt, "route", "replace", "unreachable", `${vip}/32`);
-      else await ip(rt, "route", "replace", `${vip}/32`, "via", addrOf(indexOf(node)), "dev", "br0");
+      if (node === null) {
+        await ip(rt, "route", "replace", "unreachable", `${vip}/32`);
+        return;
+      }
+      const i = indexOf(node);
+      const secondary = opts.secondaryVnics === true ? secondaryOf(i) : undefined;
+      if (vnicIp !== undefined && vnicIp === secondary?.privateIp) {
+        await ip(rt, "route", "replace", `${vip}/32`, "via", vnicIp, "dev", "br1", "onlink");
+      } else {
+        await ip(rt, "route", "replace", `${vip}/32`, "via", addrOf(i), "dev", "br0");
+      }
     },
-    linkDown: async (node) => void (await ip(rt, "link", "set", portOf(node), "down")),
-    linkUp: async (node) => void (await ip(rt, "link", "set", portOf(node), "up")),
+    writeHosts: (ns, entries) => registry.writeEtcFile(ns, "hosts", hostsFileText(entries)),
+    // Every port of the node, its secondary VNIC's too: an AD outage takes the whole instance off the network.
+    async linkDown(node) {
+      for (const port of portsOf(node)) await ip(rt, "link", "set", port, "down");
+    },
+    async linkUp(node) {
+      for (const port of portsOf(node)) await ip(rt, "link", "set", port, "up");
+    },
     async partition(groupA, groupB) {
       const seen = new Set<string>();
       for (const node of [...groupA, ...groupB]) {

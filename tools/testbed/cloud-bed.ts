@@ -6,7 +6,15 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import type { Bed } from "./bed.ts";
 import { mustRun } from "./netns.ts";
+import { OCI_SETTINGS_ENV } from "../../src/cloud/oci/settings.ts";
+import {
+  ENDPOINT_OVERRIDES,
+  regionEndpointHosts,
+  verifyProductionPath,
+  type RegionEndpointHosts,
+} from "./production-path.ts";
 import { emulatorMain } from "./repo-paths.ts";
+import { makeTestCa } from "./test-ca.ts";
 
 /** Where the emulator says a VIP is, and when that changed (Date.now() when the event arrived). */
 export interface Assignment {
@@ -23,6 +31,11 @@ export interface CloudOptions {
   rateLimit?: string;
   /** Secondary IPs that exist before the cluster starts, e.g. {"10.0.0.200": "node1"}. */
   existing?: Record<string, string>;
+  /**
+   * Time from a move's accepted PUT until the cloud shows and routes it (the emulator's --settle-ms): ms,
+   * or "MIN-MAX" drawn per move; unset: the emulator's default.
+   */
+  settleMs?: number | string;
 }
 
 /** A power action the emulator carried out on a node's instance (Date.now() when the event arrived). */
@@ -33,17 +46,27 @@ export interface PowerEvent {
   at: number;
 }
 
-/** Environment that points a daemon's OCI layer at the emulator inside the bed (never the real cloud). */
-export const OCI_BED_ENV = {
-  FLOATIP_OCI_METADATA_URL: "http://169.254.169.254/opc/v2/",
-  FLOATIP_OCI_FEDERATION_ENDPOINT: "http://169.254.169.254",
-  FLOATIP_OCI_ENDPOINT: "http://169.254.169.254",
-};
+const REGION = "us-ashburn-1";
 
 /**
- * The emulated OCI region of a test bed: the emulator runs in the router namespace on 169.254.169.254
- * (metadata, federation and Core API), and the router's route to each VIP follows the emulator's
- * private-IP assignments, as the VCN does. The host-side test talks to it through a unix socket.
+ * Variables a daemon must not inherit from the test's own environment: endpoint overrides (the bed runs
+ * the production path) and proxy settings (a proxy test sets its own).
+ */
+const NOT_INHERITED = [
+  ...ENDPOINT_OVERRIDES,
+  OCI_SETTINGS_ENV.auth,
+  ...["https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"],
+  ...["no_proxy", "NO_PROXY"],
+] as const;
+
+/**
+ * The emulated OCI region of a test bed, reached the way a real instance reaches OCI: the emulator runs in
+ * the router namespace and serves instance metadata on http://169.254.169.254, and the region's endpoints
+ * (https://auth.us-ashburn-1.oraclecloud.com, https://iaas.us-ashburn-1.oraclecloud.com) over TLS on
+ * bed.apiAddr, with a certificate from a CA made for this bed. Each node namespace resolves those names
+ * there through its own hosts file; daemons set no endpoint and trust the CA through NODE_EXTRA_CA_CERTS
+ * (nodeEnv). The router's route to each VIP follows the emulator's private-IP assignments, as the VCN
+ * does. The host-side test talks to the emulator through a unix socket.
  */
 export class EmulatedCloud {
   readonly assignments: Assignment[] = [];
@@ -62,37 +85,100 @@ export class EmulatedCloud {
     private readonly child: ChildProcess,
     readonly controlSocket: string,
     private readonly dir: string,
-    private readonly nodeByInstance: Map<string, string>,
+    /** The region's endpoint host names, as the SDK derives them. */
+    readonly endpoints: RegionEndpointHosts,
+    /** PEM file of the bed's CA (NODE_EXTRA_CA_CERTS). */
+    readonly caCertFile: string,
+    /** The settle time the emulator was started with (undefined: its default). */
+    readonly settleMs: number | string | undefined,
   ) {}
+
+  /**
+   * The environment of every process that talks to OCI in this bed (daemons, CLI commands, agents): no
+   * endpoint override, the bed's CA trusted, and the cloud declared (a bed has no DMI data that says OCI).
+   * Unset entries remove what the test's own environment has.
+   */
+  get nodeEnv(): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = { ...this.nodeEnvVariables };
+    for (const name of NOT_INHERITED) env[name] = undefined;
+    return env;
+  }
+
+  /** The variables nodeEnv sets, for an environment built from nothing (`env -i`, an environment file). */
+  get nodeEnvVariables(): Record<string, string> {
+    return { NODE_EXTRA_CA_CERTS: this.caCertFile, FLOATIP_CLOUD: "oci" };
+  }
 
   static async start(bed: Bed, options: CloudOptions): Promise<EmulatedCloud> {
     const dir = mkdtempSync(join(tmpdir(), "floatip-cloud-"));
+    const endpoints = regionEndpointHosts(REGION);
+    const secondarySubnet = bed.nodes.some((node) => bed.secondaryVnic(node) !== undefined);
     const seed = {
-      region: "us-ashburn-1",
-      subnets: [{ cidr: "10.0.0.0/24", displayName: "ha-subnet", availabilityDomain: null }],
-      instances: bed.nodes.map((node, i) => ({
-        displayName: node,
-        availabilityDomain: options.ads?.[node] ?? `Uocm:US-ASHBURN-AD-${(i % 3) + 1}`,
-        vnics: [{ subnet: "10.0.0.0/24", privateIp: bed.nodeAddr(node), macAddress: bed.nodeMac(node) }],
-      })),
+      region: REGION,
+      subnets: [
+        { cidr: "10.0.0.0/24", displayName: "ha-subnet", availabilityDomain: null },
+        ...(secondarySubnet
+          ? [{ cidr: "10.0.2.0/24", displayName: "service-subnet", availabilityDomain: null }]
+          : []),
+      ],
+      instances: bed.nodes.map((node, i) => {
+        const second = bed.secondaryVnic(node);
+        return {
+          displayName: node,
+          availabilityDomain: options.ads?.[node] ?? `Uocm:US-ASHBURN-AD-${(i % 3) + 1}`,
+          vnics: [
+            { subnet: "10.0.0.0/24", privateIp: bed.nodeAddr(node), macAddress: bed.nodeMac(node) },
+            ...(second
+              ? [{ subnet: second.subnetCidr, privateIp: second.privateIp, macAddress: second.mac }]
+              : []),
+          ],
+        };
+      }),
       privateIps: Object.entries(options.existing ?? {}).map(([ipAddress, vnic]) => ({ ipAddress, vnic })),
     };
     const seedFile = join(dir, "seed.json");
     writeFileSync(seedFile, JSON.stringify(seed));
+    const ca = await makeTestCa(dir, [endpoints.federation, endpoints.core]);
+    // The router resolves them too: a proxy in the bed runs there.
+    const hosts = { [endpoints.federation]: bed.apiAddr, [endpoints.core]: bed.apiAddr };
+    const nodeNamespaces = bed.nodes.map((node) => bed.nodeNs(node));
+    for (const ns of [...nodeNamespaces, bed.routerNs]) bed.writeHosts(ns, hosts);
+    await verifyProductionPath({
+      namespaces: [...nodeNamespaces, bed.routerNs],
+      names: [endpoints.federation, endpoints.core],
+      emulatorAddr: bed.apiAddr,
+    });
     const controlSocket = join(dir, "control.sock");
     const child = bed.spawnIn(bed.routerNs, process.execPath, [
       emulatorMain,
       "--seed",
       seedFile,
       "--listen",
-      "169.254.169.254:80",
+      `${bed.metadataAddr}:80`,
+      ...[
+        "--tls-listen",
+        `${bed.apiAddr}:443`,
+        "--tls-cert",
+        ca.serverCertFile,
+        "--tls-key",
+        ca.serverKeyFile,
+      ],
       "--control-socket",
       controlSocket,
       "--latency-ms",
       String(options.latencyMs),
       ...(options.rateLimit ? ["--rate-limit", options.rateLimit] : []),
+      ...(options.settleMs === undefined ? [] : ["--settle-ms", String(options.settleMs)]),
     ]);
-    const cloud = new EmulatedCloud(bed, child, controlSocket, dir, new Map());
+    const cloud = new EmulatedCloud(
+      bed,
+      child,
+      controlSocket,
+      dir,
+      endpoints,
+      ca.caCertFile,
+      options.settleMs,
+    );
     await cloud.follow();
     for (const [ip, node] of Object.entries(options.existing ?? {})) await cloud.route(ip, node);
     return cloud;
@@ -144,8 +230,9 @@ export class EmulatedCloud {
         if (event["event"] === "privateIpAssigned") {
           const ip = String(event["ipAddress"]);
           const node = typeof event["instanceName"] === "string" ? event["instanceName"] : null;
+          const vnicIp = typeof event["primaryIp"] === "string" ? event["primaryIp"] : undefined;
           this.assignments.push({ ip, node, at: Date.now() });
-          void this.route(ip, node);
+          void this.route(ip, node, vnicIp);
         }
         if (event["event"] === "instanceAction" && typeof event["instanceName"] === "string") {
           const power = {
@@ -209,12 +296,18 @@ export class EmulatedCloud {
     await mustRun("ip", ["-n", ns, "addr", "add", `${this.bed.nodeAddr(node)}/24`, "dev", "eth0"]);
     await mustRun("ip", ["-n", ns, "link", "set", "eth0", "up"]);
     await mustRun("ip", ["-n", ns, "route", "replace", "default", "via", this.bed.routerAddr]);
+    const secondary = this.bed.secondaryVnic(node);
+    if (secondary) {
+      // As attached by OCI: up, with no address until software adds one again.
+      await mustRun("ip", ["-n", ns, "addr", "flush", "dev", secondary.interfaceName]);
+      await mustRun("ip", ["-n", ns, "link", "set", secondary.interfaceName, "up"]);
+    }
     await this.bed.linkUp(node);
   }
 
   /** Route changes are applied in event order, so a fast double move cannot end on the wrong node. */
-  private route(ip: string, node: string | null): Promise<void> {
-    this.routeChain = this.routeChain.then(() => this.bed.routeVip(ip, node)).catch(() => undefined);
+  private route(ip: string, node: string | null, vnicIp?: string): Promise<void> {
+    this.routeChain = this.routeChain.then(() => this.bed.routeVip(ip, node, vnicIp)).catch(() => undefined);
     return this.routeChain;
   }
 

@@ -1,5 +1,5 @@
 import { execFile, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { floatipMain } from "./repo-paths.ts";
@@ -80,6 +80,18 @@ export class FloatipCluster {
 
   async startAll(): Promise<void> {
     await Promise.all(this.nodes.map((n) => this.startDaemon(n)));
+  }
+
+  /** The environment the node's running daemon actually has (from /proc), to check what it was given. */
+  daemonEnvironment(node: string): Record<string, string> {
+    const pid = this.daemons.get(node)?.pid;
+    if (pid === undefined) throw new Error(`no daemon runs on ${node}`);
+    const environ: Record<string, string> = {};
+    for (const entry of readFileSync(`/proc/${pid}/environ`, "utf8").split("\0")) {
+      const eq = entry.indexOf("=");
+      if (eq > 0) environ[entry.slice(0, eq)] = entry.slice(eq + 1);
+    }
+    return environ;
   }
 
   /** Kills a daemon like a crash (SIGKILL) or asks it to exit (SIGTERM); resolves when it is gone. */
@@ -195,4 +207,29 @@ export class FloatipCluster {
     if (process.env["FLOATIP_KEEP_BED_LOGS"] === "1") process.stderr.write(`bed logs kept in ${this.dir}\n`);
     else rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Waits until the emulated cloud holds `vip` on `node` and that node's daemon runs the (first) resource
+ * there: a failover seen from both sides.
+ */
+export async function waitForFailover(
+  cloud: { holderOf(ip: string): string | null },
+  cluster: FloatipCluster,
+  vip: string,
+  node: string,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (cloud.holderOf(vip) !== node) {
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${vip} on ${node} in the cloud`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  await cluster.waitForStatus(
+    node,
+    (s) => s.resources[0]?.runningOn.join() === node,
+    Math.max(1, deadline - Date.now()),
+    `${vip} running on ${node}`,
+  );
 }

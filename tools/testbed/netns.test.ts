@@ -1,13 +1,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import {
   cleanupStale,
   createNamespace,
   deleteNamespace,
+  execIn,
   listNamespaces,
   NamespaceRegistry,
+  netnsEtcDir,
   recordDir,
   uniquePrefix,
 } from "./netns.ts";
@@ -37,9 +39,12 @@ void test(
     mkdirSync(recordDir, { recursive: true });
     writeFileSync(
       `${recordDir}/${dead}.json`,
-      JSON.stringify({ pid: exited, startTime: "1", namespaces: [] }),
+      JSON.stringify({ pid: exited, startTime: "1", namespaces: [`${dead}-n1`, `${dead}-gone`] }),
     );
     await createNamespace(`${dead}-n1`);
+    // A crash between deleting a namespace and removing its /etc files leaves the files behind.
+    mkdirSync(`${netnsEtcDir}/${dead}-gone`, { recursive: true });
+    writeFileSync(`${netnsEtcDir}/${dead}-gone/hosts`, "127.0.0.1 localhost\n");
     await createNamespace(`${foreign}-n1`);
 
     const removed = await cleanupStale();
@@ -48,6 +53,7 @@ void test(
     assert.ok(!left.includes(`${dead}-n1`));
     assert.ok(left.includes(`${foreign}-n1`), "a namespace without a record was deleted");
     assert.equal(existsSync(`${recordDir}/${dead}.json`), false);
+    assert.equal(existsSync(`${netnsEtcDir}/${dead}-gone`), false, "its /etc/netns files are gone too");
   },
 );
 
@@ -74,3 +80,36 @@ void test("teardown kills processes started in the namespace and deletes it", { 
     await registry.teardown();
   }
 });
+
+void test(
+  "a namespace's own hosts file is what processes in it see as /etc/hosts, and goes with it",
+  { skip },
+  async () => {
+    const registry = new NamespaceRegistry();
+    try {
+      const ns = await registry.createNamespace("n1");
+      registry.writeEtcFile(ns, "hosts", "127.0.0.1 localhost\n192.0.2.10 iaas.example.test\n");
+      // getaddrinfo (AI_ADDRCONFIG) answers IPv4 only where an interface other than loopback has an address.
+      for (const args of [
+        ["link", "add", "d0", "type", "veth", "peer", "name", "d1"],
+        ["addr", "add", "192.0.2.1/24", "dev", "d0"],
+        ["link", "set", "d0", "up"],
+        ["link", "set", "d1", "up"],
+      ]) {
+        assert.equal((await execIn(ns, "ip", args)).code, 0);
+      }
+      const seen = await execIn(ns, "getent", ["ahostsv4", "iaas.example.test"]);
+      assert.match(seen.stdout, /^192\.0\.2\.10\s/m);
+      assert.doesNotMatch(
+        readFileSync("/etc/hosts", "utf8"),
+        /iaas\.example\.test/,
+        "the host's own file is untouched",
+      );
+      assert.throws(() => registry.writeEtcFile("fi0000-other", "hosts", ""), /not a namespace of this bed/);
+      await registry.teardown();
+      assert.equal(existsSync(`${netnsEtcDir}/${ns}`), false);
+    } finally {
+      await registry.teardown();
+    }
+  },
+);

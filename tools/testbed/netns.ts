@@ -11,6 +11,8 @@ import { runCommand, type CommandOutcome } from "../../src/agents/command-runner
  */
 
 export const recordDir = "/tmp/floatip-beds";
+/** `ip netns exec NAME` bind-mounts each file in /etc/netns/NAME over the same name in /etc. */
+export const netnsEtcDir = "/etc/netns";
 const stalePattern = /^(fi[0-9a-f]{4})-/;
 const defaultTimeoutMs = 10_000;
 
@@ -90,6 +92,12 @@ export async function deleteNamespace(name: string): Promise<void> {
   if (out.code !== 0 && !/No such file/.test(out.stderr)) {
     throw new Error(`FLOATIP_E_TESTBED: ip netns del ${name} failed: ${out.stderr.trim()}`);
   }
+  removeEtcFiles(name);
+}
+
+/** Removes /etc/netns/NAME (the namespace's own /etc files); bed namespace names only. */
+function removeEtcFiles(name: string): void {
+  if (stalePattern.test(name)) rmSync(`${netnsEtcDir}/${name}`, { recursive: true, force: true });
 }
 
 function deleteNamespaceSync(name: string): void {
@@ -104,6 +112,7 @@ function deleteNamespaceSync(name: string): void {
   } catch {
     // already gone
   }
+  removeEtcFiles(name);
 }
 
 /** Start time of a process in clock ticks since boot, so a recycled pid is not mistaken for its creator. */
@@ -168,6 +177,8 @@ export async function cleanupStale(): Promise<string[]> {
       await deleteNamespace(ns);
       removed.push(ns);
     }
+    // A crash between `ip netns del` and removing its /etc files leaves those behind.
+    for (const ns of record.namespaces) removeEtcFiles(ns);
     rmSync(recordPath(prefix), { force: true });
   }
   return removed;
@@ -231,6 +242,16 @@ export class NamespaceRegistry {
   async addBridge(ns: string, name: string): Promise<void> {
     await mustRun("ip", ["-n", ns, "link", "add", name, "type", "bridge"]);
     await mustRun("ip", ["-n", ns, "link", "set", name, "up"]);
+  }
+
+  /**
+   * Writes /etc/netns/NS/FILE, which processes started in `ns` afterwards see as /etc/FILE (only for files
+   * that exist in /etc, such as hosts). Removed with the namespace.
+   */
+  writeEtcFile(ns: string, file: "hosts", content: string): void {
+    if (!this.namespaces.has(ns)) throw new Error(`FLOATIP_E_TESTBED: ${ns} is not a namespace of this bed`);
+    mkdirSync(`${netnsEtcDir}/${ns}`, { recursive: true, mode: 0o755 });
+    writeFileSync(`${netnsEtcDir}/${ns}/${file}`, content, { mode: 0o644 });
   }
 
   async enslave(ns: string, port: string, bridge: string): Promise<void> {

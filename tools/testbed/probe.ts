@@ -210,9 +210,18 @@ export interface RunningResponders {
   stop(): Promise<void>;
 }
 
-/** Starts responder.ts in the namespace of every node (or of `nodes`), named after the node; waits until all listen. */
-export async function startResponders(bed: Bed, port: number, nodes: readonly string[] = bed.nodes) {
-  const children = nodes.map((node) => startResponderIn(bed, bed.nodeNs(node), node, port));
+/**
+ * Starts responder.ts in the namespace of every node (or of `nodes`), named after the node; waits until all
+ * listen. With `bind`, each listens on that address only (the namespace needs net.ipv4.ip_nonlocal_bind=1
+ * where it is not configured yet).
+ */
+export async function startResponders(
+  bed: Bed,
+  port: number,
+  nodes: readonly string[] = bed.nodes,
+  bind?: string,
+) {
+  const children = nodes.map((node) => startResponderIn(bed, bed.nodeNs(node), node, port, bind));
   await Promise.all(children.map((c) => c.ready));
   return {
     async stop() {
@@ -222,8 +231,9 @@ export async function startResponders(bed: Bed, port: number, nodes: readonly st
 }
 
 /** Starts one responder answering as `name` inside namespace `ns` (e.g. the router, for metadata checks). */
-export function startResponderIn(bed: Bed, ns: string, name: string, port: number) {
-  const child = bed.spawnIn(ns, process.execPath, [responderCli, "--name", name, "--port", String(port)], {
+export function startResponderIn(bed: Bed, ns: string, name: string, port: number, bind?: string) {
+  const args = ["--name", name, "--port", String(port), ...(bind === undefined ? [] : ["--bind", bind])];
+  const child = bed.spawnIn(ns, process.execPath, [responderCli, ...args], {
     cwd: repoRoot,
     stdio: ["ignore", "pipe", "pipe"],
   });

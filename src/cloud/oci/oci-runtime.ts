@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import type { Clock } from "../../clock/clock.ts";
 import { OciSdkApi, type OciCallRecord } from "./client.ts";
 import { cachedLocalInstance, type LocalInstance } from "./discovery.ts";
+import { describeProxy, proxySettingsFromEnv } from "./https-proxy.ts";
 import { MetadataClient } from "./metadata.ts";
 import { PrivateIpMover } from "./private-ip-mover.ts";
 import type { OciSettings } from "./settings.ts";
@@ -21,6 +22,13 @@ export function createOciRuntime(
   options: { clock: Clock; logger: Logger; onCall?: (call: OciCallRecord) => void },
 ): OciRuntime {
   const { clock, logger } = options;
+  const proxy = proxySettingsFromEnv(process.env);
+  if (proxy) {
+    logger.info(
+      { proxy: describeProxy(proxy.proxy), noProxy: proxy.noProxy, from: proxy.source },
+      "OCI API and federation calls go through the HTTPS proxy; instance metadata never does",
+    );
+  }
   const metadata = new MetadataClient({
     baseUrl: settings.metadataBaseUrl,
     clock,
